@@ -1,0 +1,440 @@
+"""Transactions, payloads, authenticators, write sets and events, byte-compatible with Diem."""
+
+from __future__ import annotations
+
+from libra import bcs
+from libra.crypto import (
+    CryptoHasher,
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+    Ed25519Signature,
+    HashValue,
+    MultiEd25519PublicKey,
+    MultiEd25519Signature,
+    hash_prefix,
+)
+from libra.types.account_address import AccountAddress, AuthenticationKey
+from libra.types.move import Identifier, ModuleId, TypeTag
+
+MAX_TRANSACTION_SIZE_BYTES = 4096
+"""Diem's limit on the size of a user transaction (its BCS encoding)."""
+
+EVENT_KEY_LENGTH = 24
+
+
+# ---------------------------------------------------------------------------------------------
+# Transaction arguments and payloads
+
+
+class TransactionArgument(bcs.Enum):
+    """An argument of a (bytecode) script."""
+
+    __slots__ = ()
+
+
+@bcs.variant(0)
+@bcs.struct
+class ArgU8(TransactionArgument):
+    value: bcs.U8
+
+
+@bcs.variant(1)
+@bcs.struct
+class ArgU64(TransactionArgument):
+    value: bcs.U64
+
+
+@bcs.variant(2)
+@bcs.struct
+class ArgU128(TransactionArgument):
+    value: bcs.U128
+
+
+@bcs.variant(3)
+@bcs.struct
+class ArgAddress(TransactionArgument):
+    value: AccountAddress
+
+
+@bcs.variant(4)
+@bcs.struct
+class ArgU8Vector(TransactionArgument):
+    value: bytes
+
+
+@bcs.variant(5)
+@bcs.struct
+class ArgBool(TransactionArgument):
+    value: bool
+
+
+@bcs.struct
+class Script:
+    """A Move bytecode script with its type arguments and arguments."""
+
+    code: bytes
+    ty_args: tuple[TypeTag, ...]
+    args: tuple[TransactionArgument, ...]
+
+
+@bcs.struct
+class ScriptFunction:
+    """A call of a public script function of a published module; arguments are BCS bytes."""
+
+    module: ModuleId
+    function: Identifier
+    ty_args: tuple[TypeTag, ...]
+    args: tuple[bytes, ...]
+
+
+@bcs.struct
+class Module:
+    """Move module bytecode to publish."""
+
+    code: bytes
+
+
+@bcs.struct
+class AccessPath:
+    """A location in global storage: an account and a path under it."""
+
+    address: AccountAddress
+    path: bytes
+
+
+class WriteOp(bcs.Enum):
+    __slots__ = ()
+
+
+@bcs.variant(0)
+@bcs.struct
+class WriteOpDeletion(WriteOp):
+    pass
+
+
+@bcs.variant(1)
+@bcs.struct
+class WriteOpValue(WriteOp):
+    value: bytes
+
+
+@bcs.struct
+class WriteSet:
+    """The writes of one transaction, in order."""
+
+    write_set: tuple[tuple[AccessPath, WriteOp], ...] = ()
+
+
+class EventKey(bytes):
+    """A 24-byte event stream key: an 8-byte little-endian creation number, then the address."""
+
+    __slots__ = ()
+    LENGTH = EVENT_KEY_LENGTH
+
+    def __new__(cls, value: bytes) -> EventKey:
+        if len(value) != EVENT_KEY_LENGTH:
+            raise ValueError(f"an event key is {EVENT_KEY_LENGTH} bytes, not {len(value)}")
+        return super().__new__(cls, value)
+
+    @classmethod
+    def create(cls, creation_number: int, address: AccountAddress) -> EventKey:
+        return cls(creation_number.to_bytes(8, "little") + bytes(address))
+
+    @classmethod
+    def from_hex(cls, text: str) -> EventKey:
+        return cls(bytes.fromhex(text.removeprefix("0x")))
+
+    @property
+    def creation_number(self) -> int:
+        return int.from_bytes(self[:8], "little")
+
+    @property
+    def address(self) -> AccountAddress:
+        return AccountAddress(self[8:])
+
+    def __repr__(self) -> str:
+        return f"EventKey({self.hex()})"
+
+    def __str__(self) -> str:
+        return self.hex()
+
+
+bcs.register_bytes_type(EventKey, EVENT_KEY_LENGTH, length_prefixed=True)
+
+_EVENT_HASHER = CryptoHasher("ContractEvent")
+
+
+class ContractEvent(bcs.Enum):
+    __slots__ = ()
+
+    def hash(self) -> HashValue:
+        return _EVENT_HASHER.hash(bcs.encode(self))
+
+
+@bcs.variant(0)
+@bcs.struct
+class ContractEventV0(ContractEvent):
+    """An event: its stream key, its sequence number in that stream, its type and data."""
+
+    key: EventKey
+    sequence_number: bcs.U64
+    type_tag: TypeTag
+    event_data: bytes
+
+
+@bcs.struct
+class ChangeSet:
+    write_set: WriteSet
+    events: tuple[ContractEvent, ...]
+
+
+class WriteSetPayload(bcs.Enum):
+    __slots__ = ()
+
+
+@bcs.variant(0)
+@bcs.struct
+class WriteSetDirect(WriteSetPayload):
+    change_set: ChangeSet
+
+
+@bcs.variant(1)
+@bcs.struct
+class WriteSetScript(WriteSetPayload):
+    execute_as: AccountAddress
+    script: Script
+
+
+class TransactionPayload(bcs.Enum):
+    __slots__ = ()
+
+
+@bcs.variant(0)
+@bcs.struct
+class PayloadWriteSet(TransactionPayload):
+    value: WriteSetPayload
+
+
+@bcs.variant(1)
+@bcs.struct
+class PayloadScript(TransactionPayload):
+    value: Script
+
+
+@bcs.variant(2)
+@bcs.struct
+class PayloadModule(TransactionPayload):
+    value: Module
+
+
+@bcs.variant(3)
+@bcs.struct
+class PayloadScriptFunction(TransactionPayload):
+    value: ScriptFunction
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw and signed transactions
+
+_RAW_TXN_PREFIX = hash_prefix("RawTransaction")
+_RAW_TXN_WITH_DATA_PREFIX = hash_prefix("RawTransactionWithData")
+_TXN_HASHER = CryptoHasher("Transaction")
+
+
+@bcs.struct
+class RawTransaction:
+    """What a sender signs."""
+
+    sender: AccountAddress
+    sequence_number: bcs.U64
+    payload: TransactionPayload
+    max_gas_amount: bcs.U64
+    gas_unit_price: bcs.U64
+    gas_currency_code: str
+    expiration_timestamp_secs: bcs.U64
+    chain_id: bcs.U8
+
+    def signing_message(self) -> bytes:
+        """``sha3_256(b"DIEM::RawTransaction") || bcs(self)``: the bytes that are signed."""
+        return _RAW_TXN_PREFIX + bcs.encode(self)
+
+    def sign(self, key: Ed25519PrivateKey) -> SignedTransaction:
+        sig = key.sign(self.signing_message())
+        return SignedTransaction(self, Ed25519Authenticator(key.public_key, sig))
+
+
+class RawTransactionWithData(bcs.Enum):
+    """What the signers of a multi-agent transaction sign."""
+
+    __slots__ = ()
+
+    def signing_message(self) -> bytes:
+        return _RAW_TXN_WITH_DATA_PREFIX + bcs.encode(self)
+
+
+@bcs.variant(0)
+@bcs.struct
+class RawTransactionMultiAgent(RawTransactionWithData):
+    raw_txn: RawTransaction
+    secondary_signer_addresses: tuple[AccountAddress, ...]
+
+
+class AccountAuthenticator(bcs.Enum):
+    """One account's signature in a multi-agent transaction."""
+
+    __slots__ = ()
+
+    def verify(self, message: bytes) -> bool:
+        raise NotImplementedError
+
+    def authentication_key(self) -> AuthenticationKey:
+        raise NotImplementedError
+
+
+@bcs.variant(0)
+@bcs.struct
+class AccountEd25519(AccountAuthenticator):
+    public_key: Ed25519PublicKey
+    signature: Ed25519Signature
+
+    def verify(self, message: bytes) -> bool:
+        return self.public_key.verify(message, self.signature)
+
+    def authentication_key(self) -> AuthenticationKey:
+        return AuthenticationKey.ed25519(self.public_key)
+
+
+@bcs.variant(1)
+@bcs.struct
+class AccountMultiEd25519(AccountAuthenticator):
+    public_key: MultiEd25519PublicKey
+    signature: MultiEd25519Signature
+
+    def verify(self, message: bytes) -> bool:
+        return self.public_key.verify(message, self.signature)
+
+    def authentication_key(self) -> AuthenticationKey:
+        return AuthenticationKey.multi_ed25519(self.public_key)
+
+
+class TransactionAuthenticator(bcs.Enum):
+    """The signatures on a transaction."""
+
+    __slots__ = ()
+
+    def verify(self, raw_txn: RawTransaction) -> bool:
+        """True when every signature is valid over the right message."""
+        raise NotImplementedError
+
+    def sender_authentication_key(self) -> AuthenticationKey:
+        raise NotImplementedError
+
+
+@bcs.variant(0)
+@bcs.struct
+class Ed25519Authenticator(TransactionAuthenticator):
+    public_key: Ed25519PublicKey
+    signature: Ed25519Signature
+
+    def verify(self, raw_txn: RawTransaction) -> bool:
+        return self.public_key.verify(raw_txn.signing_message(), self.signature)
+
+    def sender_authentication_key(self) -> AuthenticationKey:
+        return AuthenticationKey.ed25519(self.public_key)
+
+
+@bcs.variant(1)
+@bcs.struct
+class MultiEd25519Authenticator(TransactionAuthenticator):
+    public_key: MultiEd25519PublicKey
+    signature: MultiEd25519Signature
+
+    def verify(self, raw_txn: RawTransaction) -> bool:
+        return self.public_key.verify(raw_txn.signing_message(), self.signature)
+
+    def sender_authentication_key(self) -> AuthenticationKey:
+        return AuthenticationKey.multi_ed25519(self.public_key)
+
+
+@bcs.variant(2)
+@bcs.struct
+class MultiAgentAuthenticator(TransactionAuthenticator):
+    sender: AccountAuthenticator
+    secondary_signer_addresses: tuple[AccountAddress, ...]
+    secondary_signers: tuple[AccountAuthenticator, ...]
+
+    def verify(self, raw_txn: RawTransaction) -> bool:
+        if len(self.secondary_signer_addresses) != len(self.secondary_signers):
+            return False
+        message = RawTransactionMultiAgent(
+            raw_txn, self.secondary_signer_addresses
+        ).signing_message()
+        return self.sender.verify(message) and all(
+            s.verify(message) for s in self.secondary_signers
+        )
+
+    def sender_authentication_key(self) -> AuthenticationKey:
+        return self.sender.authentication_key()
+
+
+@bcs.struct
+class SignedTransaction:
+    """A raw transaction with its authenticator, as submitted by clients."""
+
+    raw_txn: RawTransaction
+    authenticator: TransactionAuthenticator
+
+    @property
+    def sender(self) -> AccountAddress:
+        return self.raw_txn.sender
+
+    @property
+    def sequence_number(self) -> int:
+        return self.raw_txn.sequence_number
+
+    def verify_signature(self) -> bool:
+        """True when the authenticator's signatures are valid (the auth key is checked against
+        the sender's account by the prologue, not here)."""
+        return self.authenticator.verify(self.raw_txn)
+
+    def hash(self) -> HashValue:
+        """The hash of ``Transaction::UserTransaction(self)``, as Diem's JSON-RPC reports it."""
+        return _TXN_HASHER.hash(b"\x00" + bcs.encode(self))
+
+
+@bcs.struct
+class BlockMetadata:
+    """The first transaction of every block: its id, round, time, voters and proposer."""
+
+    id: HashValue
+    round: bcs.U64
+    timestamp_usecs: bcs.U64
+    previous_block_votes: tuple[AccountAddress, ...]
+    proposer: AccountAddress
+
+
+class Transaction(bcs.Enum):
+    """Anything committed at a ledger version."""
+
+    __slots__ = ()
+
+    def hash(self) -> HashValue:
+        return _TXN_HASHER.hash(bcs.encode(self))
+
+
+@bcs.variant(0)
+@bcs.struct
+class UserTransaction(Transaction):
+    value: SignedTransaction
+
+
+@bcs.variant(1)
+@bcs.struct
+class GenesisTransaction(Transaction):
+    value: WriteSetPayload
+
+
+@bcs.variant(2)
+@bcs.struct
+class BlockMetadataTransaction(Transaction):
+    value: BlockMetadata
