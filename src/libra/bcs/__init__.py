@@ -184,6 +184,12 @@ class Reader:
         return value
 
     def length(self) -> int:
+        p = self.pos
+        if p < self.end:
+            b = self.data[p]
+            if b < 0x80:  # the common one-byte case
+                self.pos = p + 1
+                return b
         return self.uleb128(MAX_SEQUENCE_LENGTH)
 
 
@@ -202,15 +208,23 @@ Dec = Callable[[Reader], Any]
 
 
 class Codec:
-    """A compiled encoder/decoder pair for one annotation."""
+    """A compiled encoder/decoder pair for one annotation.
 
-    __slots__ = ("dec", "enc", "min_size", "name")
+    ``inline`` describes fixed-size primitives that struct code generation reads and writes
+    in place instead of calling ``enc``/``dec``: ``("int", struct_format, size, max)``,
+    ``("bool",)`` or ``("raw", size, constructor_or_None)``.
+    """
 
-    def __init__(self, name: str, enc: Enc, dec: Dec, min_size: int) -> None:
+    __slots__ = ("dec", "enc", "inline", "min_size", "name")
+
+    def __init__(
+        self, name: str, enc: Enc, dec: Dec, min_size: int, inline: tuple[Any, ...] | None = None
+    ) -> None:
         self.name = name
         self.enc = enc
         self.dec = dec
         self.min_size = min_size
+        self.inline = inline
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,7 +268,8 @@ def _int_codec(bits: int) -> Codec:
         def dec(r: Reader) -> Any:
             return int.from_bytes(r.take(nbytes), "little")
 
-    return Codec(name, enc, dec, nbytes)
+    inline = ("int", fmt, nbytes, top) if fmt is not None else None
+    return Codec(name, enc, dec, nbytes, inline)
 
 
 def _bool_enc(v: Any, out: bytearray) -> None:
@@ -282,6 +297,12 @@ def _bytes_enc(v: Any, out: bytearray) -> None:
 
 
 def _bytes_dec(r: Reader) -> Any:
+    p = r.pos
+    if p < r.end and r.data[p] < 0x80:
+        q = p + 1 + r.data[p]
+        if q <= r.end:
+            r.pos = q
+            return r.data[p + 1 : q]
     n = r.length()
     return r.take(n)
 
@@ -297,7 +318,7 @@ def _fixed_bytes_codec(n: int) -> Codec:
     def dec(r: Reader) -> Any:
         return r.take(n)
 
-    return Codec(f"[u8; {n}]", enc, dec, n)
+    return Codec(f"[u8; {n}]", enc, dec, n, ("raw", n, None))
 
 
 def _str_enc(v: Any, out: bytearray) -> None:
@@ -322,7 +343,7 @@ def _str_dec(r: Reader) -> Any:
 
 
 _PRIMITIVES: dict[Any, Codec] = {
-    bool: Codec("bool", _bool_enc, _bool_dec, 1),
+    bool: Codec("bool", _bool_enc, _bool_dec, 1, ("bool",)),
     bytes: Codec("bytes", _bytes_enc, _bytes_dec, 1),
     str: Codec("string", _str_enc, _str_dec, 1),
 }
@@ -526,43 +547,11 @@ def _placeholder(name: str, min_size: int) -> Codec:
 
 
 def _struct_codec(cls: type) -> Codec:
-    fields_enc: list[tuple[str, Enc]] = []
-    fields_dec: list[tuple[str, Dec]] = []
     codec = _placeholder(cls.__name__, 0)
     _CODECS[cls] = codec  # registered before the fields so recursive types terminate
     hints = typing.get_type_hints(cls, include_extras=True)
-    min_size = 0
-    for f in dataclasses.fields(cls):
-        c = _codec_for(hints[f.name])
-        fields_enc.append((f.name, c.enc))
-        fields_dec.append((f.name, c.dec))
-        min_size += c.min_size
-    name = cls.__name__
-    getters = [(n, e) for n, e in fields_enc]
-    decoders = [d for _, d in fields_dec]
-    field_names = [n for n, _ in fields_dec]
-
-    def enc(v: Any, out: bytearray) -> None:
-        if type(v) is not cls:
-            raise EncodeError(f"{name} expected, got {type(v).__name__}")
-        for n, e in getters:
-            try:
-                e(getattr(v, n), out)
-            except EncodeError as err:
-                raise EncodeError(f"{name}.{n}: {err}") from None
-
-    def dec_fields(r: Reader) -> Any:
-        vals = []
-        try:
-            for d in decoders:
-                vals.append(d(r))
-        except DecodeError as err:
-            err.path.insert(0, f"{name}.{field_names[len(vals)]}")
-            raise
-        try:
-            return cls(*vals)
-        except (ValueError, TypeError) as err:
-            raise DecodeError(r.pos, f"invalid {name}: {err}") from None
+    fields = [(f.name, _codec_for(hints[f.name])) for f in dataclasses.fields(cls)]
+    enc, dec_fields = _generate_struct_functions(cls, fields)
 
     def dec(r: Reader) -> Any:
         r.depth += 1
@@ -574,9 +563,186 @@ def _struct_codec(cls: type) -> Codec:
 
     codec.enc = enc
     codec.dec = dec
-    codec.min_size = min_size
+    codec.min_size = sum(c.min_size for _, c in fields)
     _VARIANT_BODY[cls] = dec_fields
     return codec
+
+
+def _short_input(p: int, n: int, end: int) -> typing.NoReturn:
+    raise DecodeError(p, f"needs {n} bytes but only {end - p} remain")
+
+
+def _cut(p: int, end: int, run: tuple[tuple[int, int, int], ...]) -> tuple[int, int, int]:
+    """The first field of a fixed-size run that the input cannot hold: (index, offset, size)."""
+    for k, off, size in run:
+        if p + off + size > end:
+            return k, p + off, size
+    raise DecodeError(p, "internal error: run fits")  # pragma: no cover
+
+
+def _bad_int(value: Any, name: str, top: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise EncodeError(f"{name} expects an int, got {type(value).__name__}")
+    if value < 0 or value > top:
+        raise EncodeError(f"{value} does not fit in {name}")
+    return value
+
+
+def _bad_raw(value: Any, n: int) -> typing.NoReturn:
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise EncodeError(f"bytes expected, got {type(value).__name__}")
+    raise EncodeError(f"expected exactly {n} bytes, got {len(value)}")
+
+
+def _generate_struct_functions(cls: type, fields: list[tuple[str, Codec]]) -> tuple[Enc, Dec]:
+    """Generates straight-line Python for a struct's encoder and field decoder.
+
+    Fixed-size primitive fields are read and written in place, runs of them with one bounds
+    check; other fields call their codec. Decoded objects are built by setting their slots
+    directly (then ``__post_init__``, if any, validates them)."""
+    name = cls.__name__
+    ns: dict[str, Any] = {
+        "cls": cls,
+        "EncodeError": EncodeError,
+        "DecodeError": DecodeError,
+        "ValueError": ValueError,
+        "TypeError": TypeError,
+        "_short": _short_input,
+        "_cut": _cut,
+        "_bad_int": _bad_int,
+        "_bad_raw": _bad_raw,
+        "_new": object.__new__,
+        "NAMES": [n for n, _ in fields],
+    }
+    enc_lines = [
+        "def enc(v, out):",
+        "    if type(v) is not cls:",
+        f"        raise EncodeError('{name} expected, got ' + type(v).__name__)",
+        "    f = ''",
+        "    try:",
+    ]
+    for i, (fname, c) in enumerate(fields):
+        enc_lines.append(f"        f = {fname!r}")
+        enc_lines.append(f"        x = v.{fname}")
+        kind = c.inline
+        if kind is not None and kind[0] == "int":
+            ns[f"P{i}"] = _struct.Struct(kind[1]).pack
+            top = kind[3]
+            enc_lines.append(f"        if type(x) is not int or x < 0 or x > {top}:")
+            enc_lines.append(f"            x = _bad_int(x, {c.name!r}, {top})")
+            enc_lines.append(f"        out += P{i}(x)")
+        elif kind is not None and kind[0] == "bool":
+            enc_lines.append("        if x is True:")
+            enc_lines.append("            out.append(1)")
+            enc_lines.append("        elif x is False:")
+            enc_lines.append("            out.append(0)")
+            enc_lines.append("        else:")
+            enc_lines.append(
+                "            raise EncodeError('bool expected, got ' + type(x).__name__)"
+            )
+        elif kind is not None and kind[0] == "raw":
+            n = kind[1]
+            enc_lines.append(f"        if not isinstance(x, bytes) or len(x) != {n}:")
+            enc_lines.append(f"            _bad_raw(x, {n})")
+            enc_lines.append("        out += x")
+        else:
+            ns[f"E{i}"] = c.enc
+            enc_lines.append(f"        E{i}(x, out)")
+    if not fields:
+        enc_lines.append("        pass")
+    enc_lines.append("    except EncodeError as err:")
+    enc_lines.append(f"        raise EncodeError('{name}.' + f + ': ' + str(err)) from None")
+
+    dec_lines = ["def dec_fields(r):", "    data = r.data", "    f = 0", "    try:"]
+    i = 0
+    while i < len(fields):
+        c = fields[i][1]
+        if c.inline is None:
+            ns[f"D{i}"] = c.dec
+            dec_lines.append(f"        f = {i}")
+            dec_lines.append(f"        x{i} = D{i}(r)")
+            i += 1
+            continue
+        # A run of fixed-size fields: one bounds check, reads at fixed offsets.
+        j = i
+        size = 0
+        while j < len(fields) and fields[j][1].inline is not None:
+            size += fields[j][1].min_size
+            j += 1
+        run = []
+        off = 0
+        for k in range(i, j):
+            run.append((k, off, fields[k][1].min_size))
+            off += fields[k][1].min_size
+        ns[f"RUN{i}"] = tuple(run)
+        dec_lines.append(f"        f = {i}")
+        dec_lines.append("        p = r.pos")
+        dec_lines.append(f"        if p + {size} > r.end:")
+        dec_lines.append(f"            f, q, n = _cut(p, r.end, RUN{i})")
+        dec_lines.append("            _short(q, n, r.end)")
+        off = 0
+        for k in range(i, j):
+            kind = fields[k][1].inline
+            if kind is None:  # pragma: no cover - excluded by the loop above
+                raise TypeError("inline run broken")
+            if kind[0] == "int":
+                if kind[2] == 1:
+                    dec_lines.append(f"        x{k} = data[p + {off}]")
+                else:
+                    ns[f"U{k}"] = _struct.Struct(kind[1]).unpack_from
+                    dec_lines.append(f"        x{k} = U{k}(data, p + {off})[0]")
+                off += kind[2]
+            elif kind[0] == "bool":
+                dec_lines.append(f"        x{k} = data[p + {off}]")
+                dec_lines.append(f"        if x{k} > 1:")
+                dec_lines.append(f"            f = {k}")
+                dec_lines.append(
+                    f"            raise DecodeError(p + {off}, 'invalid bool byte ' + str(x{k}))"
+                )
+                dec_lines.append(f"        x{k} = x{k} == 1")
+                off += 1
+            else:
+                n = kind[1]
+                if kind[2] is None:
+                    dec_lines.append(f"        x{k} = data[p + {off}:p + {off + n}]")
+                else:
+                    ns[f"C{k}"] = kind[2]
+                    dec_lines.append(f"        f = {k}")
+                    dec_lines.append(f"        x{k} = C{k}(data[p + {off}:p + {off + n}])")
+                off += n
+        dec_lines.append(f"        r.pos = p + {size}")
+        i = j
+    if not fields:
+        dec_lines.append("        pass")
+    dec_lines.append("    except DecodeError as err:")
+    dec_lines.append(f"        err.path.insert(0, '{name}.' + NAMES[f])")
+    dec_lines.append("        raise")
+    dec_lines.append("    except (ValueError, TypeError) as err:")
+    dec_lines.append(
+        f"        raise DecodeError(r.pos, 'invalid {name}.' + NAMES[f] + ': ' + str(err))"
+    )
+    slotted = all(isinstance(cls.__dict__.get(n), types.MemberDescriptorType) for n, _ in fields)
+    if slotted:
+        dec_lines.append("    o = _new(cls)")
+        for k, (fname, _) in enumerate(fields):
+            ns[f"S{k}"] = cls.__dict__[fname].__set__
+            dec_lines.append(f"    S{k}(o, x{k})")
+        if hasattr(cls, "__post_init__"):
+            dec_lines.append("    try:")
+            dec_lines.append("        o.__post_init__()")
+            dec_lines.append("    except (ValueError, TypeError) as err:")
+            dec_lines.append(f"        raise DecodeError(r.pos, 'invalid {name}: ' + str(err))")
+        dec_lines.append("    return o")
+    else:
+        args = ", ".join(f"x{k}" for k in range(len(fields)))
+        dec_lines.append("    try:")
+        dec_lines.append(f"        return cls({args})")
+        dec_lines.append("    except (ValueError, TypeError) as err:")
+        dec_lines.append(f"        raise DecodeError(r.pos, 'invalid {name}: ' + str(err))")
+    source = "\n".join(enc_lines) + "\n\n" + "\n".join(dec_lines) + "\n"
+    code = compile(source, f"<bcs {cls.__module__}.{cls.__qualname__}>", "exec")
+    exec(code, ns)
+    return ns["enc"], ns["dec_fields"]
 
 
 def _enum_codec(base: type[Enum]) -> Codec:
@@ -603,7 +769,11 @@ def _enum_codec(base: type[Enum]) -> Codec:
 
     def dec(r: Reader) -> Any:
         p = r.pos
-        tag = r.uleb128()
+        if p < r.end and r.data[p] < 0x80:
+            tag = r.data[p]
+            r.pos = p + 1
+        else:
+            tag = r.uleb128()
         entry = by_tag.get(tag)
         if entry is None:
             raise DecodeError(p, f"unknown {name} variant tag {tag} (known: 0..{max_tag})")
@@ -656,7 +826,8 @@ def register_bytes_type(cls: type[bytes], n: int | None, *, length_prefixed: boo
             raise DecodeError(p, f"invalid {name}: {err}") from None
 
     min_size = (n or 0) + (1 if length_prefixed else 0)
-    _CODECS[cls] = Codec(name, enc, dec, min_size)
+    inline = None if length_prefixed else ("raw", n, cls)
+    _CODECS[cls] = Codec(name, enc, dec, min_size, inline)
     _STRUCTS.append(cls)
 
 
