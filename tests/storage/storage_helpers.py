@@ -1,0 +1,86 @@
+"""Builders shared by the storage tests and the crash-test child process."""
+
+from __future__ import annotations
+
+import random
+
+from libra.crypto import Ed25519PrivateKey, HashValue
+from libra.storage import LedgerDB, TransactionToCommit
+from libra.types import (
+    AccountAddress,
+    BlockInfo,
+    BlockMetadata,
+    BlockMetadataTransaction,
+    ContractEventV0,
+    EpochState,
+    EventKey,
+    LedgerInfo,
+    LedgerInfoWithV0,
+    TypeTagU64,
+    ValidatorConsensusInfo,
+    ValidatorVerifier,
+)
+
+
+def validators(n: int, epoch: int = 1, seed: int = 0) -> tuple[EpochState, list[Ed25519PrivateKey]]:
+    """An epoch state of ``n`` equal validators and their keys."""
+    keys = [Ed25519PrivateKey(bytes([seed, i]) * 16) for i in range(n)]
+    infos = {
+        AccountAddress.from_int(1000 + i): ValidatorConsensusInfo(k.public_key, 1)
+        for i, k in enumerate(keys)
+    }
+    return EpochState(epoch, ValidatorVerifier.create(infos)), keys
+
+
+def sign(
+    li: LedgerInfo, keys: list[Ed25519PrivateKey], count: int | None = None
+) -> LedgerInfoWithV0:
+    """``li`` signed by the first ``count`` (default all) of ``keys``."""
+    msg = li.signing_message()
+    chosen = keys if count is None else keys[:count]
+    sigs = {AccountAddress.from_int(1000 + i): k.sign(msg) for i, k in enumerate(chosen)}
+    return LedgerInfoWithV0(li, dict(sorted(sigs.items())))
+
+
+def address(i: int) -> AccountAddress:
+    return AccountAddress.from_int(i + 1)
+
+
+def block(seed: int, index: int, size: int, accounts: int) -> list[TransactionToCommit]:
+    """A deterministic block: ``size`` transactions, each updating two accounts and emitting
+    one event."""
+    rng = random.Random(seed * 1_000_003 + index)
+    out = []
+    for t in range(size):
+        txn = BlockMetadataTransaction(
+            BlockMetadata(HashValue(rng.randbytes(32)), index, t, (), address(0))
+        )
+        updates: dict[AccountAddress, bytes | None] = {}
+        for _ in range(2):
+            a = rng.randrange(accounts)
+            updates[address(a)] = (
+                None if rng.random() < 0.05 else rng.randbytes(rng.randrange(1, 40))
+            )
+        ev = ContractEventV0(
+            EventKey.create(index % 3, address(0)), index * size + t, TypeTagU64(), b"e"
+        )
+        out.append(TransactionToCommit(txn, updates, events=(ev,), gas_used=t))
+    return out
+
+
+def commit(
+    db: LedgerDB,
+    txns: list[TransactionToCommit],
+    keys: list[Ed25519PrivateKey],
+    epoch: int = 1,
+    next_epoch: EpochState | None = None,
+) -> LedgerInfoWithV0:
+    """Commits ``txns`` with a ledger info signed by ``keys``; returns the ledger info."""
+    acc_root, _ = db.speculative_roots(txns)
+    version = db.num_transactions + len(txns) - 1
+    info = BlockInfo(
+        epoch, version + 1, HashValue(bytes(32)), acc_root, version, version, next_epoch
+    )
+    li = sign(LedgerInfo(info, HashValue(bytes(32))), keys)
+    db.commit_block(txns, li)
+    return li
