@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from libra import bcs
+from libra.cli.bench import bench
 from libra.cli.render import describe_signed_transaction, to_text
 from libra.crypto import Ed25519PrivateKey
 from libra.types import AuthenticationKey, SignedTransaction, encode_account, hrp_for_chain_id
@@ -90,6 +91,9 @@ def decode(hex_input: str, as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2))
     else:
         click.echo(to_text(data))
+
+
+main.add_command(bench)
 
 
 if __name__ == "__main__":
