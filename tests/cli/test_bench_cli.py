@@ -22,3 +22,16 @@ def test_bench_storage_writes_json(tmp_path: Path) -> None:
     assert doc["result"]["blocks"] == 2 and doc["result"]["accounts"] == 300
     assert doc["result"]["committed_tps_median"] > 0
     assert doc["machine"]["cpus"] >= 1
+
+
+def test_sim_twins_reports_safety_and_violations() -> None:
+    runner = CliRunner()
+    safe = runner.invoke(main, ["sim", "twins", "--scenarios", "10", "--seed", "3", "--json"])
+    assert safe.exit_code == 0, safe.output
+    summary = json.loads(safe.output[safe.output.index("{") :])
+    assert summary["scenarios"] == 10 and summary["scenarios_with_violations"] == 0
+    unsafe = runner.invoke(
+        main, ["sim", "twins", "--scenarios", "25", "--seed", "7", "--twins", "2", "--workers", "1"]
+    )
+    assert unsafe.exit_code == 1
+    assert "SAFETY VIOLATION" in unsafe.output

@@ -13,6 +13,7 @@ import click
 from libra import bcs
 from libra.cli.bench import bench
 from libra.cli.render import describe_signed_transaction, to_text
+from libra.cli.sim import sim
 from libra.crypto import Ed25519PrivateKey
 from libra.types import AuthenticationKey, SignedTransaction, encode_account, hrp_for_chain_id
 
@@ -94,6 +95,7 @@ def decode(hex_input: str, as_json: bool) -> None:
 
 
 main.add_command(bench)
+main.add_command(sim)
 
 
 if __name__ == "__main__":
