@@ -7,7 +7,7 @@ Clients only need :mod:`libra.storage.proof` (pure verifiers, no database)."""
 from __future__ import annotations
 
 from libra.storage.errors import CommitError, CorruptionError, NotFoundError, StorageError
-from libra.storage.ledger_db import CommitResult, LedgerDB, TransactionToCommit
+from libra.storage.ledger_db import CommitResult, LedgerDB, SpeculativeState, TransactionToCommit
 from libra.storage.proof import ProofError, account_key, blob_hash
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "LedgerDB",
     "NotFoundError",
     "ProofError",
+    "SpeculativeState",
     "StorageError",
     "TransactionToCommit",
     "account_key",

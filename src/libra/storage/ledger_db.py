@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import os
 import struct
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,7 +44,7 @@ from typing import Annotated, Any
 import lmdb
 
 from libra import bcs
-from libra.crypto import HashValue
+from libra.crypto import ACCUMULATOR_PLACEHOLDER_HASH, CryptoHasher, HashValue, hash_prefix
 from libra.storage import accumulator as acc
 from libra.storage.errors import CommitError, CorruptionError, NotFoundError, StorageError
 from libra.storage.proof import (
@@ -63,7 +64,7 @@ from libra.storage.proof import (
     accumulator_root,
     ledger_info_of,
 )
-from libra.storage.smt import StateTree, TreeUpdate
+from libra.storage.smt import InnerEntry, NodeReader, StateTree, TreeUpdate
 from libra.types import (
     AccountAddress,
     ContractEvent,
@@ -79,9 +80,11 @@ from libra.types import (
 )
 
 __all__ = [
+    "DEFAULT_INNER_CACHE_ENTRIES",
     "FORMAT_VERSION",
     "CommitResult",
     "LedgerDB",
+    "SpeculativeState",
     "StoreHeader",
     "TransactionToCommit",
 ]
@@ -92,7 +95,23 @@ FORMAT_VERSION = 1
 DEFAULT_MAP_SIZE = 1 << 36
 """Default largest size of the store (64 GiB of address space; the file grows as needed)."""
 
+DEFAULT_INNER_CACHE_ENTRIES = 1 << 18
+"""Default number of state tree nodes whose inner hashes are kept in memory (about 600 bytes
+each; a tree of a million accounts has about 70,000 internal nodes above its leaves' level)."""
+
 _U64 = struct.Struct(">Q")
+_ACC_PLACEHOLDER = ACCUMULATOR_PLACEHOLDER_HASH
+_TXN_HASHER = CryptoHasher("Transaction")
+_INFO_HASHER = CryptoHasher("TransactionInfo")
+_ADDRESS_SALT = hash_prefix("AccountAddress")
+_EMPTY_WRITE_SET = bcs.encode(WriteSet())
+
+
+def _account_key_bytes(address: AccountAddress) -> bytes:
+    """``account_key(address)`` as plain bytes (the hot path of a commit)."""
+    return hashlib.sha3_256(_ADDRESS_SALT + address).digest()
+
+
 _U64X2 = struct.Struct(">QQ")
 _DB_NAMES = (
     "meta",
@@ -166,25 +185,118 @@ class CommitResult:
     """The transaction infos written."""
 
 
-@dataclass(slots=True)
-class _Prepared:
-    first_version: int
-    infos: list[TransactionInfo]
-    acc_nodes: dict[int, bytes]
-    acc_root: HashValue
-    tree: TreeUpdate | None
-    state_root: HashValue
+class SpeculativeState:
+    """A block executed on top of the committed ledger or of another speculative state, held
+    in memory: its transaction infos, the accumulator nodes and state tree nodes it adds, and
+    the roots it leads to. Made by :meth:`LedgerDB.speculate`; committing it with
+    :meth:`LedgerDB.commit_block` writes what was computed without hashing anything again.
+
+    Sibling states (two forks on the same parent) share nothing but their parent; each keeps
+    its own nodes."""
+
+    __slots__ = (
+        "_acc_nodes",
+        "_db",
+        "_info_bytes",
+        "_txn_bytes",
+        "accumulator_root",
+        "base_accumulator_root",
+        "base_state_root",
+        "base_state_version",
+        "committed",
+        "first_version",
+        "infos",
+        "parent",
+        "state_root",
+        "state_version",
+        "transactions",
+        "tree",
+    )
+
+    def __init__(
+        self,
+        db: LedgerDB,
+        parent: SpeculativeState | None,
+        base: tuple[int, HashValue, int | None, HashValue],
+        transactions: tuple[TransactionToCommit, ...],
+        infos: tuple[TransactionInfo, ...],
+        encoded: tuple[list[bytes], list[bytes]],
+        acc_nodes: dict[int, bytes],
+        accumulator_root: HashValue,
+        tree: TreeUpdate | None,
+        state_root: HashValue,
+    ) -> None:
+        self._db = db
+        self.parent = parent
+        """The state this one was computed on (None: the committed ledger at the time)."""
+        (
+            self.first_version,
+            self.base_accumulator_root,
+            self.base_state_version,
+            self.base_state_root,
+        ) = base
+        self.transactions = transactions
+        """The block's transactions."""
+        self.infos = infos
+        """Their transaction infos."""
+        self._txn_bytes, self._info_bytes = encoded
+        self._acc_nodes = acc_nodes
+        self.accumulator_root = accumulator_root
+        """Root of the transaction accumulator after the block."""
+        self.tree = tree
+        """The state tree nodes the block writes (None for an empty block)."""
+        self.state_version = tree.version if tree is not None else self.base_state_version
+        """The state tree version after the block."""
+        self.state_root = state_root
+        """Root of the state tree after the block."""
+        self.committed = False
+        """Set once this state has been committed to its database."""
+
+    @property
+    def num_transactions(self) -> int:
+        """Number of transactions in the ledger after the block."""
+        return self.first_version + len(self.transactions)
+
+    @property
+    def version(self) -> int | None:
+        """Version of the block's last transaction (of the ledger's, for an empty block)."""
+        n = self.num_transactions
+        return n - 1 if n else None
+
+    def chain(self) -> list[SpeculativeState]:
+        """This state and its uncommitted ancestors, newest first."""
+        out: list[SpeculativeState] = []
+        s: SpeculativeState | None = self
+        while s is not None and not s.committed:
+            out.append(s)
+            s = s.parent
+        return out
+
+    def get_account_blob(self, address: AccountAddress) -> bytes | None:
+        """``address``'s blob in the state after this block (None: no such account)."""
+        if self.state_version is None:
+            return None
+        return self._db._speculative_get(self, bytes(account_key(address)))
 
 
 class LedgerDB:
     """The ledger database. Open with :meth:`open`; close with :meth:`close` (or ``with``)."""
 
-    def __init__(self, path: str, env: Any, dbs: dict[str, Any], prune_window: int | None) -> None:
+    def __init__(
+        self,
+        path: str,
+        env: Any,
+        dbs: dict[str, Any],
+        prune_window: int | None,
+        inner_cache_entries: int = DEFAULT_INNER_CACHE_ENTRIES,
+    ) -> None:
         self.path = path
         self._env = env
         self._db = dbs
         self.prune_window = prune_window
         self._header: StoreHeader | None = None
+        self._inner_cache: dict[bytes, InnerEntry] = {}
+        self._inner_cache_entries = inner_cache_entries
 
     # -- opening ---------------------------------------------------------------------------------
 
@@ -197,12 +309,15 @@ class LedgerDB:
         prune_window: int | None = None,
         readonly: bool = False,
         create: bool = True,
+        inner_cache_entries: int = DEFAULT_INNER_CACHE_ENTRIES,
     ) -> LedgerDB:
         """Opens (or creates) the store in directory ``path``.
 
         ``prune_window``: keep state tree versions of at least the last ``prune_window``
-        versions (None keeps everything). Raises :class:`CorruptionError` if the files are
-        damaged, :class:`StorageError` if they cannot be opened."""
+        versions (None keeps everything). ``inner_cache_entries``: how many state tree nodes'
+        inner hashes to keep in memory (see :mod:`.smt`; 0 disables the cache). Raises
+        :class:`CorruptionError` if the files are damaged, :class:`StorageError` if they cannot
+        be opened."""
         path = os.fspath(path)
         data_file = os.path.join(path, "data.mdb")
         if not create and not os.path.exists(data_file):
@@ -241,7 +356,7 @@ class LedgerDB:
         except StorageError:
             env.close()
             raise
-        db = cls(path, env, dbs, prune_window)
+        db = cls(path, env, dbs, prune_window, inner_cache_entries)
         try:
             db._verify_at_open()
         except (StorageError, lmdb.Error, bcs.DecodeError, ValueError) as err:
@@ -289,7 +404,7 @@ class LedgerDB:
             if root != header.accumulator_root:
                 raise CorruptionError(self.path, "transaction accumulator does not match header")
             if header.state_version is not None:
-                tree = StateTree(self._node_reader(txn), self.path)
+                tree = StateTree(self._node_reader(txn), self.path, self._inner_cache.get)
                 if tree.root_hash(header.state_version) != header.state_root:
                     raise CorruptionError(self.path, "state tree root does not match header")
                 if n:
@@ -329,12 +444,12 @@ class LedgerDB:
 
         return read
 
-    def _node_reader(self, txn: Any) -> Any:
+    def _node_reader(self, txn: Any) -> NodeReader:
         db = self._db["state_node"]
 
         def read(nk: bytes) -> bytes | None:
-            v = txn.get(nk, db=db)
-            return None if v is None else bytes(v)
+            v: bytes | None = txn.get(nk, db=db)
+            return v
 
         return read
 
@@ -408,62 +523,171 @@ class LedgerDB:
 
     # -- commit ----------------------------------------------------------------------------------
 
-    def _prepare(self, txn: Any, txns: Sequence[TransactionToCommit]) -> _Prepared:
-        header = self._header
-        first = header.num_transactions if header else 0
-        base_state = header.state_version if header else None
+    def _chain_readers(
+        self, txn: Any, chain: Sequence[SpeculativeState]
+    ) -> tuple[Any, Any, acc.NodeReader]:
+        """Node, inner-hash and accumulator readers that see ``chain`` (newest first) on top of
+        the committed store."""
+        node_get = self._node_reader(txn)
+        acc_get = self._acc_reader(txn)
+        cache = self._inner_cache
+        if not chain:
+            return node_get, cache.get, acc_get
+        trees = [s.tree.new_nodes for s in chain if s.tree is not None]
+        inners = [s.tree.inner for s in chain if s.tree is not None]
+        accs = [s._acc_nodes for s in chain]
+        pairs = list(zip(trees, inners, strict=True))
+
+        def read_node(nk: bytes) -> bytes | None:
+            for nodes in trees:
+                v = nodes.get(nk)
+                if v is not None:
+                    return v
+            return node_get(nk)
+
+        def read_inner(nk: bytes) -> InnerEntry | None:
+            for nodes, inner in pairs:
+                if nk in nodes:
+                    return inner.get(nk)
+            return cache.get(nk)
+
+        def read_acc(pos: int) -> bytes:
+            for nodes in accs:
+                v = nodes.get(pos)
+                if v is not None:
+                    return v
+            return acc_get(pos)
+
+        return read_node, read_inner, read_acc
+
+    def _speculate(
+        self, txn: Any, parent: SpeculativeState | None, txns: Sequence[TransactionToCommit]
+    ) -> SpeculativeState:
+        if parent is None:
+            base = (
+                self.num_transactions,
+                self.accumulator_root,
+                self.state_version,
+                self.state_root,
+            )
+            chain: list[SpeculativeState] = []
+        else:
+            if parent._db is not self:
+                raise CommitError(self.path, "the parent state belongs to another database")
+            base = (
+                parent.num_transactions,
+                parent.accumulator_root,
+                parent.state_version,
+                parent.state_root,
+            )
+            chain = parent.chain()
+        first, base_acc, base_state, base_root = base
+        read_node, read_inner, read_acc = self._chain_readers(txn, chain)
         tree_update: TreeUpdate | None = None
+        state_root = base_root
         if txns:
             merged: dict[bytes, bytes | None] = {}
+            key_of = _account_key_bytes
             for t in txns:
                 for addr, blob in t.account_updates.items():
-                    merged[bytes(account_key(addr))] = None if blob is None else bytes(blob)
-            tree = StateTree(self._node_reader(txn), self.path)
+                    merged[key_of(addr)] = None if blob is None else bytes(blob)
+            tree = StateTree(read_node, self.path, read_inner)
             tree_update = tree.update(base_state, first + len(txns) - 1, list(merged.items()))
             state_root = tree_update.root_hash
-        else:
-            state_root = self.state_root
         infos = []
+        txn_bytes = []
+        info_bytes = []
+        info_hashes = []
+        last = len(txns) - 1
+        encode = bcs.encode
         for i, t in enumerate(txns):
-            event_root = accumulator_root(EVENT_ACCUMULATOR_HASHER, [e.hash() for e in t.events])
+            events = t.events
+            if not events:
+                event_root = _ACC_PLACEHOLDER
+            elif len(events) == 1:
+                event_root = events[0].hash()
+            else:
+                event_root = accumulator_root(EVENT_ACCUMULATOR_HASHER, [e.hash() for e in events])
             root = t.state_root_hash if t.state_root_hash is not None else state_root
-            if i == len(txns) - 1 and root != state_root:
+            if i == last and root != state_root:
                 raise CommitError(
                     self.path,
                     f"block's last transaction claims state root {root.hex()}, "
                     f"the state tree gives {state_root.hex()}",
                 )
-            infos.append(
-                TransactionInfo(t.transaction.hash(), root, event_root, t.gas_used, t.status)
-            )
-        reader = self._acc_reader(txn)
-        nodes = acc.append(reader, TRANSACTION_ACCUMULATOR_HASHER, first, [i.hash() for i in infos])
+            tb = encode(t.transaction)
+            info = TransactionInfo(_TXN_HASHER.hash(tb), root, event_root, t.gas_used, t.status)
+            ib = encode(info)
+            infos.append(info)
+            txn_bytes.append(tb)
+            info_bytes.append(ib)
+            info_hashes.append(_INFO_HASHER.digest(ib))
+        nodes = acc.append(read_acc, TRANSACTION_ACCUMULATOR_HASHER, first, info_hashes)
 
         def read_both(pos: int) -> bytes:
             v = nodes.get(pos)
-            return v if v is not None else reader(pos)
+            return v if v is not None else read_acc(pos)
 
-        acc_root = acc.root_hash(read_both, TRANSACTION_ACCUMULATOR_HASHER, first + len(txns))
-        return _Prepared(first, infos, nodes, acc_root, tree_update, state_root)
+        acc_root = (
+            acc.root_hash(read_both, TRANSACTION_ACCUMULATOR_HASHER, first + len(txns))
+            if txns
+            else base_acc
+        )
+        return SpeculativeState(
+            self,
+            parent,
+            base,
+            tuple(txns),
+            tuple(infos),
+            (txn_bytes, info_bytes),
+            nodes,
+            acc_root,
+            tree_update,
+            state_root,
+        )
+
+    def speculate(
+        self, parent: SpeculativeState | None, txns: Sequence[TransactionToCommit]
+    ) -> SpeculativeState:
+        """Computes, without writing anything, the block ``txns`` on top of ``parent`` (None:
+        the committed ledger): its transaction infos, accumulator root and state root. The
+        result can be read (:meth:`SpeculativeState.get_account_blob`), extended by further
+        speculation, and committed with :meth:`commit_block` once its parent is committed."""
+        with self._begin() as txn:
+            return self._speculate(txn, parent, txns)
+
+    def _speculative_get(self, state: SpeculativeState, key: bytes) -> bytes | None:
+        with self._begin() as txn:
+            read_node, read_inner, _ = self._chain_readers(txn, state.chain())
+            version = state.state_version
+            if version is None:
+                return None
+            return StateTree(read_node, self.path, read_inner).get(key, version)
 
     def speculative_roots(self, txns: Sequence[TransactionToCommit]) -> tuple[HashValue, HashValue]:
-        """(accumulator root, state root) the block would produce, without writing anything."""
-        with self._begin() as txn:
-            p = self._prepare(txn, txns)
-        return p.acc_root, p.state_root
+        """(accumulator root, state root) the block would produce on the committed ledger,
+        without writing anything."""
+        s = self.speculate(None, txns)
+        return s.accumulator_root, s.state_root
 
     def commit_block(
         self,
-        txns: Sequence[TransactionToCommit],
+        block: Sequence[TransactionToCommit] | SpeculativeState,
         ledger_info: LedgerInfoWithSignatures | None = None,
     ) -> CommitResult:
         """Commits a block and (optionally) the ledger info that certifies it, atomically and
-        durably. Raises :class:`CommitError` (writing nothing) if the ledger info does not
-        match the block."""
+        durably. ``block`` is either the transactions (executed here on the committed ledger)
+        or a :class:`SpeculativeState` computed earlier, which must extend the committed
+        ledger exactly. Raises :class:`CommitError` (writing nothing) if it does not, or if the
+        ledger info does not match the block."""
         try:
             with self._env.begin(write=True) as txn:
-                p = self._prepare(txn, txns)
-                n = p.first_version + len(txns)
+                if isinstance(block, SpeculativeState):
+                    p = block
+                    self._check_extends(p)
+                else:
+                    p = self._speculate(txn, None, block)
+                n = p.num_transactions
                 li_hash: HashValue | None = self._header.ledger_info_hash if self._header else None
                 if ledger_info is not None:
                     li = ledger_info_of(ledger_info)
@@ -472,62 +696,108 @@ class LedgerDB:
                             self.path,
                             f"ledger info is for version {li.version}, block ends at {n - 1}",
                         )
-                    if li.transaction_accumulator_hash != p.acc_root:
+                    if li.transaction_accumulator_hash != p.accumulator_root:
                         raise CommitError(
                             self.path,
                             "ledger info's accumulator root "
                             f"{li.transaction_accumulator_hash.hex()} is not the block's "
-                            f"{p.acc_root.hex()}",
+                            f"{p.accumulator_root.hex()}",
                         )
                     li_hash = li.hash()
-                self._write_block(txn, txns, p)
+                self._write_block(txn, p)
                 if ledger_info is not None:
                     li_bytes = bcs.encode(ledger_info)
                     txn.put(b"latest_li", li_bytes, db=self._db["meta"])
                     li = ledger_info_of(ledger_info)
                     if li.ends_epoch():
                         txn.put(_U64.pack(li.epoch), li_bytes, db=self._db["epoch_li"])
-                state_version = p.tree.version if p.tree is not None else (self.state_version)
-                header = _make_header(n, state_version, p.acc_root, p.state_root, li_hash)
+                header = _make_header(n, p.state_version, p.accumulator_root, p.state_root, li_hash)
                 txn.put(b"header", bcs.encode(header), db=self._db["meta"])
                 if p.tree is not None and self.prune_window is not None:
                     self._prune(txn, p.tree.version - self.prune_window)
         except lmdb.Error as err:
             raise StorageError(self.path, f"commit failed: {err}") from None
         self._header = header
-        return CommitResult(p.first_version, n - 1, p.acc_root, p.state_root, tuple(p.infos))
+        p.committed = True
+        if p.tree is not None:
+            self._cache_inner(p.tree)
+        return CommitResult(
+            p.first_version, n - 1, p.accumulator_root, p.state_root, tuple(p.infos)
+        )
 
-    def _write_block(self, txn: Any, txns: Sequence[TransactionToCommit], p: _Prepared) -> None:
+    def _check_extends(self, p: SpeculativeState) -> None:
+        if p._db is not self:
+            raise CommitError(self.path, "the speculative state belongs to another database")
+        if p.committed:
+            raise CommitError(self.path, f"the block at version {p.first_version} is committed")
+        mine = (self.num_transactions, self.accumulator_root, self.state_version, self.state_root)
+        theirs = (
+            p.first_version,
+            p.base_accumulator_root,
+            p.base_state_version,
+            p.base_state_root,
+        )
+        if mine != theirs:
+            raise CommitError(
+                self.path,
+                f"the block was computed on {theirs[0]} transactions with accumulator root "
+                f"{theirs[1].hex()}, but the ledger has {mine[0]} with root {mine[1].hex()}",
+            )
+
+    def _cache_inner(self, tree: TreeUpdate) -> None:
+        """Keeps the inner hashes of the committed tree's newest nodes (see :mod:`.smt`)."""
+        cache = self._inner_cache
+        if self._inner_cache_entries <= 0:
+            return
+        for nk in tree.stale:
+            cache.pop(nk, None)
+        cache.update(tree.inner)
+        excess = len(cache) - self._inner_cache_entries
+        if excess > 0:
+            for nk in list(itertools.islice(cache, excess + self._inner_cache_entries // 8)):
+                del cache[nk]
+
+    def _write_block(self, txn: Any, p: SpeculativeState) -> None:
         db = self._db
-        put = txn.put
-        for i, t in enumerate(txns):
-            v = p.first_version + i
-            vk = _U64.pack(v)
-            put(vk, bcs.encode(t.transaction), db=db["txn"])
-            put(vk, bcs.encode(p.infos[i]), db=db["txn_info"])
-            put(vk, bcs.encode(t.write_set), db=db["write_set"])
+        first = p.first_version
+        pack = _U64.pack
+        pack2 = _U64X2.pack
+        n = len(p.transactions)
+        vkeys = [pack(first + i) for i in range(n)]
+        encode = bcs.encode
+        events = []
+        by_key = []
+        account = []
+        write_sets = []
+        for i, t in enumerate(p.transactions):
+            v = first + i
+            ws = t.write_set
+            write_sets.append((vkeys[i], _EMPTY_WRITE_SET if not ws.write_set else encode(ws)))
             for j, ev in enumerate(t.events):
-                put(_U64X2.pack(v, j), bcs.encode(ev), db=db["event"])
+                loc = pack2(v, j)
+                events.append((loc, encode(ev)))
                 if isinstance(ev, ContractEventV0):
-                    put(
-                        bytes(ev.key) + _U64.pack(ev.sequence_number),
-                        _U64X2.pack(v, j),
-                        db=db["event_by_key"],
-                    )
+                    by_key.append((bytes(ev.key) + pack(ev.sequence_number), loc))
             if isinstance(t.transaction, UserTransaction):
                 raw = t.transaction.value.raw_txn
-                put(bytes(raw.sender) + _U64.pack(raw.sequence_number), vk, db=db["account_txn"])
-        for pos, h in p.acc_nodes.items():
-            put(_U64.pack(pos), h, db=db["txn_acc"])
+                account.append((bytes(raw.sender) + pack(raw.sequence_number), vkeys[i]))
+
+        def put_all(name: str, items: Any) -> None:
+            if items:
+                txn.cursor(db=db[name]).putmulti(items)
+
+        put_all("txn", list(zip(vkeys, p._txn_bytes, strict=True)))
+        put_all("txn_info", list(zip(vkeys, p._info_bytes, strict=True)))
+        put_all("write_set", write_sets)
+        put_all("event", events)
+        put_all("event_by_key", by_key)
+        put_all("account_txn", account)
+        put_all("txn_acc", [(pack(pos), h) for pos, h in p._acc_nodes.items()])
         if p.tree is not None:
-            node_db = db["state_node"]
-            for nk, data in p.tree.new_nodes.items():
-                put(nk, data, db=node_db)
-            sv = _U64.pack(p.tree.version)
-            stale_db = db["state_stale"]
-            for nk in p.tree.stale:
-                put(sv + nk, b"", db=stale_db)
-            put(sv, bytes(p.state_root), db=db["state_root"])
+            put_all("state_node", list(p.tree.new_nodes.items()))
+            sv = pack(p.tree.version)
+            put_all("state_stale", [(sv + nk, b"") for nk in p.tree.stale])
+            txn.put(sv, bytes(p.state_root), db=db["state_root"])
 
     def _prune(self, txn: Any, target: int) -> None:
         """Forgets state tree versions older than the newest tree version <= ``target``."""
@@ -654,7 +924,7 @@ class LedgerDB:
                     f"no state kept at version {version} (state is kept at block ends, "
                     "within the prune window)",
                 )
-            tree = StateTree(self._node_reader(txn), self.path)
+            tree = StateTree(self._node_reader(txn), self.path, self._inner_cache.get)
             blob, smt_proof = tree.get_with_proof(bytes(account_key(address)), version)
             info = self._info_with_proof(txn, version, lv)
         return AccountStateWithProof(
@@ -671,8 +941,8 @@ class LedgerDB:
         if v is None:
             return None
         with self._begin() as txn:
-            tree = StateTree(self._node_reader(txn), self.path)
-            return tree.get_with_proof(bytes(account_key(address)), v)[0]
+            tree = StateTree(self._node_reader(txn), self.path, self._inner_cache.get)
+            return tree.get(bytes(account_key(address)), v)
 
     def get_transactions_with_proof(
         self, start: int, limit: int, ledger_version: int | None = None, fetch_events: bool = True
@@ -788,8 +1058,27 @@ class LedgerDB:
     def iter_state(self, version: int) -> Iterator[tuple[bytes, bytes]]:
         """Every (account key, blob) of the state at ``version``, in key order."""
         with self._begin() as txn:
-            tree = StateTree(self._node_reader(txn), self.path)
+            tree = StateTree(self._node_reader(txn), self.path, self._inner_cache.get)
             yield from tree.iter_leaves(version)
+
+    def state_changes(
+        self, old_version: int | None, new_version: int
+    ) -> list[tuple[bytes, bytes | None]]:
+        """Every (account key, blob or None) that differs between two kept state versions
+        (``old_version`` None: the empty state), in key order."""
+        with self._begin() as txn:
+            return StateTree(self._node_reader(txn), self.path).changes(old_version, new_version)
+
+    def epoch_ending_ledger_infos(self) -> list[LedgerInfoWithSignatures]:
+        """Every epoch-ending signed ledger info, oldest epoch first."""
+        out = []
+        with self._begin() as txn:
+            cur = txn.cursor(db=self._db["epoch_li"])
+            for k, v in cur:
+                out.append(
+                    self._decode(LedgerInfoWithSignatures, bytes(v), f"ledger info {k.hex()}")
+                )
+        return out
 
     # -- consensus store -------------------------------------------------------------------------
 

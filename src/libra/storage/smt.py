@@ -16,18 +16,27 @@ nodes on nibble paths, as Diem's Jellyfish Merkle tree does:
 A block's updates are applied in one batch: keys are sorted, each touched subtree is rebuilt
 once, and each new node is hashed once.
 
+Inside an internal node the binary levels form a heap of 31 hashes: index 1 is the node's hash,
+indices ``2 .. 15`` are the inner binary nodes and ``16 + nibble`` is a child slot. The 15 inner
+hashes (480 bytes, index 1 first) of every node a batch writes are returned with it
+(:attr:`TreeUpdate.inner`); given them back through the ``inner`` reader, a later batch that
+changes one child of the node recomputes only the 4 hashes on that child's path instead of up to
+15. They are a cache: nothing about them is stored, and a node without them is rehashed from its
+children.
+
 Node encodings are the BCS encodings of :class:`TreeNode` (hand-written here for speed; the
 tests check they agree with :func:`libra.bcs.encode`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from typing import Annotated
 
 from libra import bcs
-from libra.crypto import SPARSE_MERKLE_PLACEHOLDER_HASH, HashValue
+from libra.crypto import SPARSE_MERKLE_PLACEHOLDER_HASH, HashValue, hash_prefix
 from libra.storage.errors import CorruptionError, NotFoundError
 from libra.storage.proof import (
     SPARSE_MERKLE_INTERNAL_HASHER,
@@ -38,8 +47,13 @@ from libra.storage.proof import (
 )
 
 __all__ = [
+    "INNER_HASHES_SIZE",
+    "MIN_CACHED_CHILDREN",
+    "InnerEntry",
+    "InnerReader",
     "InternalTreeNode",
     "LeafTreeNode",
+    "NodeReader",
     "NullTreeNode",
     "StateTree",
     "TreeChild",
@@ -50,8 +64,13 @@ __all__ = [
 ]
 
 _PLACEHOLDER = bytes(SPARSE_MERKLE_PLACEHOLDER_HASH)
-_leaf_digest = SPARSE_MERKLE_LEAF_HASHER.digest2
-_internal_digest = SPARSE_MERKLE_INTERNAL_HASHER.digest2
+_sha3 = hashlib.sha3_256
+_INTERNAL_SALT = hash_prefix("SparseMerkleInternal")
+_LEAF_SALT = hash_prefix("SparseMerkleLeafNode")
+_BLOB_SALT = hash_prefix("AccountStateBlob")
+
+INNER_HASHES_SIZE = 15 * 32
+"""Size of the cached inner hashes of one internal node."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,14 +119,34 @@ class NullTreeNode(TreeNode):
 
 # ---------------------------------------------------------------------------------------------
 # Fast encodings
+#
+# A child record is the 42-byte encoding of TreeChild: nibble, hash (1:33), version as u64
+# little-endian (33:41), is_leaf (41). Reversing the version bytes gives the big-endian version
+# that starts the child's node key.
 
 _CHILD = struct.Struct("<B32sQ?")
 _CHILD_SIZE = _CHILD.size
+_pack_child = _CHILD.pack
 _NULL = b"\x02"
 _VERSION = struct.Struct(">Q")
+_DEPTH = tuple(bytes((d,)) for d in range(65))
+_HIGH = tuple(bytes((b & 0xF0,)) for b in range(256))
+_COUNT = tuple(bytes((0, n)) for n in range(17))
 
-Child = tuple[bytes, int, bool]
-"""(hash, version, is_leaf) of a child slot."""
+Records = list[bytes | None]
+"""The 16 child slots of an internal node: each a 42-byte child record, or None."""
+
+
+def _heap_mask(i: int) -> int:
+    level = i.bit_length() - 1
+    width = 16 >> level
+    return ((1 << width) - 1) << ((i - (1 << level)) * width)
+
+
+_MASK = tuple(_heap_mask(i) if i else 0 for i in range(32))
+_BOTTOM_UP = tuple((i, _MASK[i]) for i in range(15, 0, -1))
+_LOW = tuple((1 << n) - 1 for n in range(16))
+_SMALL = tuple(bytes((n,)) for n in range(128))
 
 
 def _uleb(n: int) -> bytes:
@@ -116,109 +155,157 @@ def _uleb(n: int) -> bytes:
     return bytes(out)
 
 
-def _encode_internal(children: dict[int, Child]) -> bytes:
-    parts = [b"\x00", bytes((len(children),))]
-    pack = _CHILD.pack
-    for nib in sorted(children):
-        h, v, leaf = children[nib]
-        parts.append(pack(nib, h, v, leaf))
-    return b"".join(parts)
+def child_record(nibble: int, child_hash: bytes, version: int, is_leaf: bool) -> bytes:
+    """The encoding of one child slot (:class:`TreeChild`)."""
+    return _pack_child(nibble, child_hash, version, is_leaf)
 
 
-def _encode_leaf(key: bytes, value_hash: bytes, blob: bytes) -> bytes:
-    return b"\x01" + key + value_hash + _uleb(len(blob)) + blob
+def encode_internal(recs: Records) -> bytes:
+    """The encoding of an internal node with the child records ``recs`` (by nibble)."""
+    present = [r for r in recs if r is not None]
+    return _COUNT[len(present)] + b"".join(present)
+
+
+def encode_leaf(key: bytes, value_hash: bytes, blob: bytes) -> bytes:
+    """The encoding of a leaf node."""
+    n = len(blob)
+    return b"\x01" + key + value_hash + (_SMALL[n] if n < 128 else _uleb(n)) + blob
 
 
 def node_key(version: int, depth: int, path: bytes) -> bytes:
     """The storage key of the node at nibble ``depth`` on ``path`` written by ``version``."""
-    return _VERSION.pack(version) + bytes((depth,)) + path
+    return _VERSION.pack(version) + _DEPTH[depth] + path
 
 
 def _prefix(key: bytes, depth: int) -> bytes:
     """The packed nibble path of the first ``depth`` nibbles of ``key``."""
+    half = depth >> 1
     if depth & 1:
-        half = depth >> 1
-        return key[:half] + bytes((key[half] & 0xF0,))
-    return key[: depth >> 1]
+        return key[:half] + _HIGH[key[half]]
+    return key[:half]
 
 
-def _child_path(path: bytes, depth: int, nib: int) -> bytes:
-    if depth & 1:
-        return path[:-1] + bytes((path[-1] | nib,))
-    return path + bytes((nib << 4,))
+def _slot_hash(recs: Records, slot: int) -> bytes:
+    rec = recs[slot]
+    return _PLACEHOLDER if rec is None else rec[1:33]
 
 
-def _nibble(key: bytes, depth: int) -> int:
-    b = key[depth >> 1]
-    return b & 0x0F if depth & 1 else b >> 4
+def _inner_hashes(
+    slot_hash: Callable[[int], bytes],
+    exist: int,
+    leaves: int,
+    old_inner: bytes | None,
+    dirty: int,
+) -> bytes:
+    """The 15 inner hashes (heap index 1 first) of an internal node whose child ``n`` hashes
+    to ``slot_hash(n)``. With ``old_inner`` (the node's hashes before the children in ``dirty``
+    changed) only the dirty paths are rehashed. The children of heap index ``i < 8`` are
+    adjacent (``2i`` and ``2i + 1``), so their 64 bytes are hashed straight from the buffer."""
+    if old_inner is None:
+        buf = bytearray(INNER_HASHES_SIZE)
+        dirty = 0xFFFF
+    else:
+        buf = bytearray(old_inner)
+    salt = _INTERNAL_SALT
+    for i, m in _BOTTOM_UP:
+        if not dirty & m:
+            continue
+        e = exist & m
+        if not e:
+            h = _PLACEHOLDER
+        elif not e & (e - 1) and leaves & e:
+            h = slot_hash(e.bit_length() - 1)
+        elif i >= 8:
+            h = _sha3(salt + slot_hash(2 * i - 16) + slot_hash(2 * i - 15)).digest()
+        else:
+            o = (2 * i - 1) * 32
+            h = _sha3(salt + buf[o : o + 64]).digest()
+        buf[(i - 1) * 32 : i * 32] = h
+    return bytes(buf)
 
 
-def _hash_range(hashes: list[bytes], exist: int, leaves: int, start: int, width: int) -> bytes:
-    e = exist & (((1 << width) - 1) << start)
+def _heap_hash(recs: Records, exist: int, leaves: int, i: int, inner: bytes | None) -> bytes:
+    """The hash of heap index ``i`` of an internal node, from ``inner`` when given."""
+    if i >= 16:
+        return _slot_hash(recs, i - 16)
+    if inner is not None:
+        return inner[(i - 1) * 32 : i * 32]
+    e = exist & _MASK[i]
     if not e:
         return _PLACEHOLDER
-    if width == 1 or (e & (e - 1) == 0 and leaves & e):
-        return hashes[e.bit_length() - 1]
-    half = width >> 1
-    return _internal_digest(
-        _hash_range(hashes, exist, leaves, start, half),
-        _hash_range(hashes, exist, leaves, start + half, half),
-    )
-
-
-def _internal_hash(children: dict[int, Child]) -> bytes:
-    hashes = [_PLACEHOLDER] * 16
-    exist = 0
-    leaves = 0
-    for nib, (h, _v, leaf) in children.items():
-        hashes[nib] = h
-        bit = 1 << nib
-        exist |= bit
-        if leaf:
-            leaves |= bit
-    return _hash_range(hashes, exist, leaves, 0, 16)
+    if not e & (e - 1) and leaves & e:
+        return _slot_hash(recs, e.bit_length() - 1)
+    return _sha3(
+        _INTERNAL_SALT
+        + _heap_hash(recs, exist, leaves, 2 * i, None)
+        + _heap_hash(recs, exist, leaves, 2 * i + 1, None)
+    ).digest()
 
 
 class _Leaf:
     """A leaf on its way to a slot: new or changed (``blob`` set, ``old_key`` None), or an
     existing unchanged one (``old_key`` set, ``blob`` loaded only if it must move)."""
 
-    __slots__ = ("blob", "key", "old_key", "value_hash")
+    __slots__ = ("blob", "hash", "key", "old_key", "value_hash")
 
     def __init__(self, key: bytes, value_hash: bytes, blob: bytes | None, old_key: bytes | None):
         self.key = key
         self.value_hash = value_hash
         self.blob = blob
         self.old_key = old_key
+        self.hash = _sha3(_LEAF_SALT + key + value_hash).digest()
+
+
+def _new_leaf(key: bytes, blob: bytes) -> _Leaf:
+    return _Leaf(key, _sha3(_BLOB_SALT + blob).digest(), blob, None)
 
 
 class TreeUpdate:
-    """The result of a batch: the new root hash, the nodes to write and the nodes made stale."""
+    """The result of a batch: the new root hash, the nodes to write, the nodes made stale, and
+    the inner hashes of the new internal nodes (a cache, see the module docstring)."""
 
-    __slots__ = ("new_nodes", "root_hash", "stale", "version")
+    __slots__ = ("inner", "new_nodes", "root_hash", "stale", "version")
 
     def __init__(
-        self, version: int, root_hash: HashValue, new_nodes: dict[bytes, bytes], stale: list[bytes]
+        self,
+        version: int,
+        root_hash: HashValue,
+        new_nodes: dict[bytes, bytes],
+        stale: list[bytes],
+        inner: dict[bytes, InnerEntry],
     ) -> None:
         self.version = version
         self.root_hash = root_hash
         self.new_nodes = new_nodes
         self.stale = stale
+        self.inner = inner
 
 
 NodeReader = Callable[[bytes], bytes | None]
 """Returns the encoded node stored under a node key, or None."""
+InnerEntry = tuple[bytes, int, int]
+"""What the cache keeps of an internal node: its 15 inner hashes (480 bytes, heap index 1
+first), the mask of its present children and the mask of its leaf children."""
+InnerReader = Callable[[bytes], InnerEntry | None]
+"""Returns the cache entry of the internal node under a node key, or None."""
+
+MIN_CACHED_CHILDREN = 4
+"""Nodes with fewer children are not worth caching: rehashing them costs as much as a path."""
 
 
 class StateTree:
-    """Reads and batch-updates the tree through a node reader.
+    """Reads and batch-updates the tree through a node reader (and, optionally, a reader of
+    cached inner hashes).
 
     ``where`` names the store in error messages."""
 
-    __slots__ = ("_read", "where")
+    __slots__ = ("_inner", "_read", "where")
 
-    def __init__(self, reader: NodeReader, where: str = "state tree") -> None:
+    def __init__(
+        self, reader: NodeReader, where: str = "state tree", inner: InnerReader | None = None
+    ) -> None:
         self._read = reader
+        self._inner = inner
         self.where = where
 
     # -- decoding -------------------------------------------------------------------------------
@@ -233,23 +320,34 @@ class StateTree:
             )
         return data
 
-    def _internal(self, nk: bytes, data: bytes) -> dict[int, Child]:
-        try:
-            n = data[1]
-            if len(data) != 2 + n * _CHILD_SIZE or n > 16:
-                raise ValueError("bad length")
-            out: dict[int, Child] = {}
-            unpack = _CHILD.unpack_from
-            prev = -1
-            for i in range(n):
-                nib, h, v, leaf = unpack(data, 2 + i * _CHILD_SIZE)
-                if nib <= prev or nib > 15:
-                    raise ValueError("bad nibble order")
-                prev = nib
-                out[nib] = (h, v, leaf)
-            return out
-        except (ValueError, IndexError, struct.error) as err:
-            raise CorruptionError(self.where, f"corrupt internal node {nk.hex()}: {err}") from None
+    def _internal(self, nk: bytes, data: bytes) -> tuple[Records, int, int]:
+        """The child records, the mask of present children and the mask of leaf children."""
+        n = data[1] if len(data) > 1 else 255
+        if n > 16 or len(data) != 2 + n * _CHILD_SIZE:
+            raise CorruptionError(self.where, f"corrupt internal node {nk.hex()}: bad length")
+        recs: Records = [None] * 16
+        exist = leaves = 0
+        prev = -1
+        for off in range(2, 2 + n * _CHILD_SIZE, _CHILD_SIZE):
+            nib = data[off]
+            flag = data[off + 41]
+            if nib <= prev or nib > 15 or flag > 1:
+                raise CorruptionError(
+                    self.where, f"corrupt internal node {nk.hex()}: bad child at byte {off}"
+                )
+            prev = nib
+            recs[nib] = data[off : off + _CHILD_SIZE]
+            bit = 1 << nib
+            exist |= bit
+            if flag:
+                leaves |= bit
+        return recs, exist, leaves
+
+    def _leaf_head(self, nk: bytes, data: bytes) -> tuple[bytes, bytes]:
+        """The key and value hash of a leaf node, without decoding its blob."""
+        if len(data) < 66 or data[0] != 1:
+            raise CorruptionError(self.where, f"node {nk.hex()} should be a leaf")
+        return data[1:33], data[33:65]
 
     def _leaf(self, nk: bytes, data: bytes) -> tuple[bytes, bytes, bytes]:
         try:
@@ -263,6 +361,16 @@ class StateTree:
             raise CorruptionError(self.where, f"corrupt state tree node {nk.hex()}")
         return data[0]
 
+    def _cached(self, nk: bytes, data: bytes) -> InnerEntry | None:
+        """The cache entry of internal node ``nk`` (encoded as ``data``), if any and if it
+        agrees with the node's size."""
+        if self._inner is None:
+            return None
+        entry = self._inner(nk)
+        if entry is None or len(data) != 2 + _CHILD_SIZE * entry[1].bit_count():
+            return None
+        return entry
+
     # -- reading --------------------------------------------------------------------------------
 
     def root_hash(self, version: int) -> HashValue:
@@ -273,9 +381,13 @@ class StateTree:
         if tag == 2:
             return SPARSE_MERKLE_PLACEHOLDER_HASH
         if tag == 1:
-            key, vh, _ = self._leaf(nk, data)
-            return HashValue(_leaf_digest(key, vh))
-        return HashValue(_internal_hash(self._internal(nk, data)))
+            key, vh = self._leaf_head(nk, data)
+            return HashValue(_sha3(_LEAF_SALT + key + vh).digest())
+        entry = self._cached(nk, data)
+        if entry is not None:
+            return HashValue(entry[0][:32])
+        recs, exist, leaves = self._internal(nk, data)
+        return HashValue(_heap_hash(recs, exist, leaves, 1, None))
 
     def get_with_proof(self, key: bytes, version: int) -> tuple[bytes | None, SparseMerkleProof]:
         """The blob stored under ``key`` at ``version`` (None if absent) and its proof."""
@@ -292,17 +404,35 @@ class StateTree:
             if tag == 1:
                 leaf = self._leaf(nk, data)
                 break
-            children = self._internal(nk, data)
-            nib = _nibble(key, depth)
-            slot, sibs = _slot_with_siblings(children, nib)
-            siblings.extend(HashValue(s) for s in sibs)
+            recs, exist, leaves = self._internal(nk, data)
+            entry = self._cached(nk, data)
+            inner = entry[0] if entry is not None else None
+            b = key[depth >> 1]
+            nib = b & 0x0F if depth & 1 else b >> 4
+            i = 1
+            slot: int | None = None
+            for level in range(3, -1, -1):
+                go_right = (nib >> level) & 1
+                child = 2 * i + go_right
+                siblings.append(HashValue(_heap_hash(recs, exist, leaves, child ^ 1, inner)))
+                e = exist & _MASK[child]
+                if not e:
+                    break
+                if not e & (e - 1) and leaves & e:
+                    slot = e.bit_length() - 1
+                    break
+                i = child
+            else:
+                slot = nib
             if slot is None:
                 break
-            _h, v, is_leaf = children[slot]
+            rec = recs[slot]
+            if rec is None:
+                raise CorruptionError(self.where, f"node {nk.hex()}: empty slot {slot} on a path")
             path = _child_path(path, depth, slot)
             depth += 1
-            nk = node_key(v, depth, path)
-            if is_leaf:
+            nk = rec[40:32:-1] + _DEPTH[depth] + path
+            if rec[41]:
                 data = self._load(nk)
                 if self._check_tag(nk, data) != 1:
                     raise CorruptionError(self.where, f"node {nk.hex()} should be a leaf")
@@ -317,10 +447,34 @@ class StateTree:
         )
         return (blob if lkey == key else None), proof
 
+    def get(self, key: bytes, version: int) -> bytes | None:
+        """The blob stored under ``key`` at ``version`` (None if absent), without a proof."""
+        depth = 0
+        nk = node_key(version, 0, b"")
+        while True:
+            data = self._load(nk)
+            tag = self._check_tag(nk, data)
+            if tag == 2:
+                return None
+            if tag == 1:
+                lkey, _vh, blob = self._leaf(nk, data)
+                return blob if lkey == key else None
+            recs, _exist, _leaves = self._internal(nk, data)
+            b = key[depth >> 1]
+            rec = recs[b & 0x0F if depth & 1 else b >> 4]
+            if rec is None:
+                return None
+            depth += 1
+            nk = rec[40:32:-1] + _DEPTH[depth] + _prefix(key, depth)
+
     def iter_leaves(self, version: int) -> Iterator[tuple[bytes, bytes]]:
         """Every (key, blob) of the tree at ``version``, in key order."""
-        root = node_key(version, 0, b"")
-        stack: list[tuple[bytes, int, bytes]] = [(root, 0, b"")]
+        return self._leaves_under(node_key(version, 0, b""), 0, b"")
+
+    def _leaves_under(
+        self, top: bytes, top_depth: int, top_path: bytes
+    ) -> Iterator[tuple[bytes, bytes]]:
+        stack: list[tuple[bytes, int, bytes]] = [(top, top_depth, top_path)]
         while stack:
             nk, depth, path = stack.pop()
             data = self._load(nk)
@@ -331,11 +485,71 @@ class StateTree:
                 key, _vh, blob = self._leaf(nk, data)
                 yield key, blob
                 continue
-            children = self._internal(nk, data)
-            for nib in sorted(children, reverse=True):
-                _h, v, _leaf = children[nib]
+            recs, _exist, _leaves = self._internal(nk, data)
+            for nib in range(15, -1, -1):
+                rec = recs[nib]
+                if rec is not None:
+                    cpath = _child_path(path, depth, nib)
+                    stack.append((rec[40:32:-1] + _DEPTH[depth + 1] + cpath, depth + 1, cpath))
+
+    def changes(
+        self, old_version: int | None, new_version: int
+    ) -> list[tuple[bytes, bytes | None]]:
+        """Every key whose blob differs between the tree at ``old_version`` (None: the empty
+        tree) and the tree at ``new_version``, with its blob at ``new_version`` (None: absent),
+        in key order. Subtrees both versions share (same node key) are skipped, so the work is
+        proportional to what changed."""
+        out: list[tuple[bytes, bytes | None]] = []
+        old = None if old_version is None else node_key(old_version, 0, b"")
+        self._diff(old, node_key(new_version, 0, b""), 0, b"", out)
+        out.sort()
+        return out
+
+    def _diff(
+        self,
+        a: bytes | None,
+        b: bytes | None,
+        depth: int,
+        path: bytes,
+        out: list[tuple[bytes, bytes | None]],
+    ) -> None:
+        if a == b:
+            return
+        da = None if a is None else self._load(a)
+        db = None if b is None else self._load(b)
+        if (
+            a is not None
+            and b is not None
+            and da is not None
+            and db is not None
+            and self._check_tag(a, da) == 0
+            and self._check_tag(b, db) == 0
+        ):
+            ra = self._internal(a, da)[0]
+            rb = self._internal(b, db)[0]
+            for nib in range(16):
+                ca = ra[nib]
+                cb = rb[nib]
+                if ca == cb:
+                    continue
                 cpath = _child_path(path, depth, nib)
-                stack.append((node_key(v, depth + 1, cpath), depth + 1, cpath))
+                sub = _DEPTH[depth + 1] + cpath
+                self._diff(
+                    None if ca is None else ca[40:32:-1] + sub,
+                    None if cb is None else cb[40:32:-1] + sub,
+                    depth + 1,
+                    cpath,
+                    out,
+                )
+            return
+        old = {} if a is None else dict(self._leaves_under(a, depth, path))
+        new = {} if b is None else dict(self._leaves_under(b, depth, path))
+        for k, blob in new.items():
+            if old.get(k) != blob:
+                out.append((k, blob))
+        for k in old:
+            if k not in new:
+                out.append((k, None))
 
     # -- batch update ---------------------------------------------------------------------------
 
@@ -355,10 +569,12 @@ class StateTree:
         for i in range(1, len(ups)):
             if ups[i][0] == ups[i - 1][0]:
                 raise ValueError(f"key {ups[i][0].hex()} is updated twice in one batch")
+        for k, _b in ups:
+            if len(k) != 32:
+                raise ValueError(f"state tree keys are 32 bytes, not {len(k)}")
         root_nk = node_key(version, 0, b"")
-        if base_version is None:
-            existing: tuple[bytes, bool] | None = None
-        else:
+        existing: tuple[bytes, bool] | None = None
+        if base_version is not None:
             old_root = node_key(base_version, 0, b"")
             data = self._load(old_root)
             tag = self._check_tag(old_root, data)
@@ -367,178 +583,348 @@ class StateTree:
                 batch.stale.append(old_root)
             if not ups:
                 batch.new_nodes[root_nk] = data
+                entry = self._cached(old_root, data) if tag == 0 else None
+                if entry is not None:
+                    batch.inner[root_nk] = entry
                 return TreeUpdate(
-                    version, self.root_hash(base_version), batch.new_nodes, batch.stale
+                    version, self.root_hash(base_version), batch.new_nodes, batch.stale, batch.inner
                 )
-        result = batch.subtree(0, b"", existing, ups)
+        if existing is None:
+            result = batch.build(0, [_new_leaf(k, b) for k, b in ups if b is not None])
+        else:
+            result = batch.subtree(0, existing[0], existing[1], ups, 0, len(ups))
         if result is None:
             batch.new_nodes[root_nk] = _NULL
             root = _PLACEHOLDER
         elif isinstance(result, _Leaf):
             root = batch.place(result, 0, b"", force=True)[0]
         else:
-            root = result[0]
-        return TreeUpdate(version, HashValue(root), batch.new_nodes, batch.stale)
-
-
-def _slot_with_siblings(children: dict[int, Child], nib: int) -> tuple[int | None, list[bytes]]:
-    """Walks the binary levels of one internal node towards ``nib``; returns the slot where the
-    walk stops (None: an empty half) and the siblings met, top-down."""
-    hashes = [_PLACEHOLDER] * 16
-    exist = 0
-    leaves = 0
-    for n, (h, _v, leaf) in children.items():
-        hashes[n] = h
-        exist |= 1 << n
-        if leaf:
-            leaves |= 1 << n
-    sibs: list[bytes] = []
-    start, width = 0, 16
-    while width > 1:
-        half = width >> 1
-        if nib < start + half:
-            sibs.append(_hash_range(hashes, exist, leaves, start + half, half))
-        else:
-            sibs.append(_hash_range(hashes, exist, leaves, start, half))
-            start += half
-        width = half
-        e = exist & (((1 << width) - 1) << start)
-        if not e:
-            return None, sibs
-        if e & (e - 1) == 0 and leaves & e:
-            return e.bit_length() - 1, sibs
-    return nib, sibs
+            root = result
+        return TreeUpdate(version, HashValue(root), batch.new_nodes, batch.stale, batch.inner)
 
 
 class _Batch:
-    __slots__ = ("new_nodes", "stale", "tree", "version")
+    __slots__ = ("inner", "new_nodes", "stale", "tree", "version", "vkey")
 
     def __init__(self, tree: StateTree, version: int) -> None:
         self.tree = tree
         self.version = version
+        self.vkey = _VERSION.pack(version)
         self.new_nodes: dict[bytes, bytes] = {}
         self.stale: list[bytes] = []
+        self.inner: dict[bytes, InnerEntry] = {}
 
-    def place(self, leaf: _Leaf, depth: int, path: bytes, force: bool = False) -> Child:
-        """Puts ``leaf`` in the slot at ``depth``/``path``; returns the slot's child entry."""
-        h = _leaf_digest(leaf.key, leaf.value_hash)
+    def place(self, leaf: _Leaf, depth: int, path: bytes, force: bool = False) -> tuple[bytes, int]:
+        """Puts ``leaf`` in the slot at ``depth``/``path``; returns (hash, version) of the
+        slot's child entry."""
         old = leaf.old_key
-        if old is not None and not force and old[8:] == bytes((depth,)) + path:
-            return h, _VERSION.unpack_from(old)[0], True
+        if old is not None and not force and old[8:] == _DEPTH[depth] + path:
+            return leaf.hash, _VERSION.unpack_from(old)[0]
         blob = leaf.blob
         if blob is None:
             if old is None:
                 raise ValueError("leaf without blob")
-            data = self.tree._load(old)
-            blob = self.tree._leaf(old, data)[2]
+            blob = self.tree._leaf(old, self.tree._load(old))[2]
         if old is not None:
             self.stale.append(old)
-        self.new_nodes[node_key(self.version, depth, path)] = _encode_leaf(
+        self.new_nodes[self.vkey + _DEPTH[depth] + path] = encode_leaf(
             leaf.key, leaf.value_hash, blob
         )
-        return h, self.version, True
+        return leaf.hash, self.version
 
-    def build(self, depth: int, path: bytes, leaves: list[_Leaf]) -> _Leaf | Child | None:
-        """A subtree holding exactly ``leaves`` (sorted by key) and nothing older."""
-        if not leaves:
-            return None
-        if len(leaves) == 1:
-            return leaves[0]
-        children: dict[int, Child] = {}
-        i = 0
+    def _set_slot(
+        self,
+        recs: Records,
+        depth: int,
+        nib: int,
+        path_key: bytes,
+        sub: _Leaf | bytes | None,
+    ) -> None:
+        if sub is None:
+            recs[nib] = None
+        elif type(sub) is _Leaf:
+            h, v = self.place(sub, depth + 1, _prefix(path_key, depth + 1))
+            recs[nib] = _pack_child(nib, h, v, True)
+        else:
+            recs[nib] = _pack_child(nib, sub, self.version, False)
+
+    def build(self, depth: int, leaves: list[_Leaf]) -> _Leaf | bytes | None:
+        """A subtree holding exactly ``leaves`` (sorted by key) and nothing older; returns the
+        single leaf to place, or the hash of the internal node written."""
         n = len(leaves)
+        if not n:
+            return None
+        if n == 1:
+            return leaves[0]
+        recs: Records = [None] * 16
+        half = depth >> 1
+        odd = depth & 1
+        i = 0
         while i < n:
-            nib = _nibble(leaves[i].key, depth)
+            b = leaves[i].key[half]
+            nib = b & 0x0F if odd else b >> 4
             j = i + 1
-            while j < n and _nibble(leaves[j].key, depth) == nib:
+            while j < n:
+                b = leaves[j].key[half]
+                if (b & 0x0F if odd else b >> 4) != nib:
+                    break
                 j += 1
-            cpath = _child_path(path, depth, nib)
-            sub = self.build(depth + 1, cpath, leaves[i:j])
-            if isinstance(sub, _Leaf):
-                children[nib] = self.place(sub, depth + 1, cpath)
-            elif sub is not None:
-                children[nib] = sub
+            sub = leaves[i] if j == i + 1 else self.build(depth + 1, leaves[i:j])
+            self._set_slot(recs, depth, nib, leaves[i].key, sub)
             i = j
-        return self._write_internal(depth, path, children)
+        exist = leaves_mask = 0
+        for nib, rec in enumerate(recs):
+            if rec is not None:
+                exist |= 1 << nib
+                if rec[41]:
+                    leaves_mask |= 1 << nib
+        return self._write_internal(
+            depth,
+            leaves[0].key,
+            encode_internal(recs),
+            lambda n: _slot_hash(recs, n),
+            exist,
+            leaves_mask,
+            None,
+            0,
+        )
 
-    def _write_internal(self, depth: int, path: bytes, children: dict[int, Child]) -> Child:
-        self.new_nodes[node_key(self.version, depth, path)] = _encode_internal(children)
-        return _internal_hash(children), self.version, False
+    def _write_internal(
+        self,
+        depth: int,
+        path_key: bytes,
+        encoded: bytes,
+        slot_hash: Callable[[int], bytes],
+        exist: int,
+        leaves: int,
+        old_inner: bytes | None,
+        dirty: int,
+    ) -> bytes:
+        inner = _inner_hashes(slot_hash, exist, leaves, old_inner, dirty)
+        nk = self.vkey + _DEPTH[depth] + _prefix(path_key, depth)
+        self.new_nodes[nk] = encoded
+        if exist.bit_count() >= MIN_CACHED_CHILDREN:
+            self.inner[nk] = (inner, exist, leaves)
+        return inner[:32]
 
     def subtree(
         self,
         depth: int,
-        path: bytes,
-        existing: tuple[bytes, bool] | None,
-        updates: list[tuple[bytes, bytes | None]],
-    ) -> _Leaf | Child | None:
-        """The subtree at ``depth``/``path`` after ``updates`` (non-empty, sorted), given the
-        node already there (its node key and whether it is a leaf)."""
-        if existing is None:
-            return self.build(
-                depth, path, [_Leaf(k, blob_hash(b), b, None) for k, b in updates if b is not None]
-            )
-        nk, is_leaf = existing
+        nk: bytes,
+        is_leaf: bool,
+        ups: list[tuple[bytes, bytes | None]],
+        lo: int,
+        hi: int,
+    ) -> _Leaf | bytes | None:
+        """The subtree at ``depth`` (whose current node is ``nk``) after ``ups[lo:hi]``
+        (non-empty, sorted, all under this node)."""
         tree = self.tree
         data = tree._load(nk)
         if is_leaf:
-            old_key, old_vh, _blob = tree._leaf(nk, data)
-            leaves: list[_Leaf] = []
+            old_key, old_vh = tree._leaf_head(nk, data)
+            if hi == lo + 1 and ups[lo][0] == old_key:
+                # The common case: one account changes its own leaf.
+                blob = ups[lo][1]
+                if blob is None:
+                    self.stale.append(nk)
+                    return None
+                leaf = _new_leaf(old_key, blob)
+                if leaf.value_hash == old_vh:
+                    leaf.blob = None
+                    leaf.old_key = nk
+                else:
+                    self.stale.append(nk)
+                return leaf
+            new: list[_Leaf] = []
             kept = True
-            for k, b in updates:
+            for k, blob in ups[lo:hi]:
                 if k == old_key:
                     kept = False
-                    if b is not None:
-                        vh = blob_hash(b)
-                        if vh == old_vh:
+                    if blob is not None:
+                        leaf = _new_leaf(k, blob)
+                        if leaf.value_hash == old_vh:
                             kept = True
                         else:
-                            leaves.append(_Leaf(k, vh, b, None))
-                elif b is not None:
-                    leaves.append(_Leaf(k, blob_hash(b), b, None))
+                            new.append(leaf)
+                elif blob is not None:
+                    new.append(_new_leaf(k, blob))
             if kept:
-                leaves.append(_Leaf(old_key, old_vh, None, nk))
-                leaves.sort(key=lambda lf: lf.key)
+                new.append(_Leaf(old_key, old_vh, None, nk))
+                new.sort(key=lambda lf: lf.key)
             else:
                 self.stale.append(nk)
-            return self.build(depth, path, leaves)
-        children = tree._internal(nk, data)
+            return self.build(depth, new)
+        if data[0] != 0:
+            raise CorruptionError(tree.where, f"node {nk.hex()} should be an internal node")
+        entry = tree._cached(nk, data)
+        if entry is None:
+            _recs, exist, leaves = tree._internal(nk, data)
+            old_inner = None
+        else:
+            old_inner, exist, leaves = entry
+        old_exist = exist
         self.stale.append(nk)
-        i = 0
-        n = len(updates)
-        while i < n:
-            nib = _nibble(updates[i][0], depth)
-            j = i + 1
-            while j < n and _nibble(updates[j][0], depth) == nib:
-                j += 1
-            cpath = _child_path(path, depth, nib)
-            child = children.get(nib)
-            sub_existing = None
-            if child is not None:
-                sub_existing = (node_key(child[1], depth + 1, cpath), child[2])
-            sub = self.subtree(depth + 1, cpath, sub_existing, updates[i:j])
-            if sub is None:
-                children.pop(nib, None)
-            elif isinstance(sub, _Leaf):
-                children[nib] = self.place(sub, depth + 1, cpath)
+
+        def old_rec(nib: int) -> bytes | None:
+            if not old_exist >> nib & 1:
+                return None
+            off = 2 + _CHILD_SIZE * (old_exist & _LOW[nib]).bit_count()
+            return data[off : off + _CHILD_SIZE]
+
+        half = depth >> 1
+        odd = depth & 1
+        dkey = _DEPTH[depth + 1]
+        if hi == lo + 1 and old_inner is not None:
+            # One update below a cached node: rehash only the path of its slot.
+            k = ups[lo][0]
+            b = k[half]
+            nib = b & 0x0F if odd else b >> 4
+            bit = 1 << nib
+            off = 2 + _CHILD_SIZE * (old_exist & _LOW[nib]).bit_count()
+            present = old_exist & bit
+            if present:
+                child = data[off : off + _CHILD_SIZE]
+                sub = self.subtree(
+                    depth + 1,
+                    child[40:32:-1] + dkey + _prefix(k, depth + 1),
+                    child[41] == 1,
+                    ups,
+                    lo,
+                    hi,
+                )
             else:
-                children[nib] = sub
-            i = j
-        if not children:
+                blob = ups[lo][1]
+                sub = None if blob is None else _new_leaf(k, blob)
+            if sub is not None:
+                if type(sub) is _Leaf:
+                    h, v = self.place(sub, depth + 1, _prefix(k, depth + 1))
+                    new_rec = _pack_child(nib, h, v, True)
+                    leaves |= bit
+                else:
+                    new_rec = _pack_child(nib, sub, self.version, False)
+                    leaves &= ~bit
+                exist |= bit
+                if present:
+                    encoded = data[:off] + new_rec + data[off + _CHILD_SIZE :]
+                else:
+                    encoded = _COUNT[exist.bit_count()] + data[2:off] + new_rec + data[off:]
+                buf = bytearray(old_inner)
+                h = new_rec[1:33]
+                i = 16 + nib
+                salt = _INTERNAL_SALT
+                while i > 1:
+                    parent = i >> 1
+                    e = exist & _MASK[parent]
+                    if not (not e & (e - 1) and leaves & e):
+                        sib = i ^ 1
+                        sh: bytes | bytearray
+                        if sib >= 16:
+                            s_bit = 1 << (sib - 16)
+                            if old_exist & s_bit:
+                                so = 2 + _CHILD_SIZE * (old_exist & (s_bit - 1)).bit_count()
+                                sh = data[so + 1 : so + 33]
+                            else:
+                                sh = _PLACEHOLDER
+                        else:
+                            sh = buf[(sib - 1) * 32 : sib * 32]
+                        h = _sha3(salt + (sh + h if i & 1 else h + sh)).digest()
+                    buf[(parent - 1) * 32 : parent * 32] = h
+                    i = parent
+                nk_new = self.vkey + _DEPTH[depth] + _prefix(k, depth)
+                self.new_nodes[nk_new] = encoded
+                self.inner[nk_new] = (bytes(buf), exist, leaves)
+                return h
+            changed: dict[int, bytes | None] = {nib: None}
+            exist &= ~bit
+            leaves &= ~bit
+        else:
+            changed = {}
+            i = lo
+            while i < hi:
+                k = ups[i][0]
+                b = k[half]
+                nib = b & 0x0F if odd else b >> 4
+                j = i + 1
+                while j < hi:
+                    b = ups[j][0][half]
+                    if (b & 0x0F if odd else b >> 4) != nib:
+                        break
+                    j += 1
+                if old_exist >> nib & 1:
+                    off = 2 + _CHILD_SIZE * (old_exist & _LOW[nib]).bit_count()
+                    rec: bytes | None = data[off : off + _CHILD_SIZE]
+                else:
+                    rec = None
+                if rec is None:
+                    sub = self.build(
+                        depth + 1, [_new_leaf(u, v) for u, v in ups[i:j] if v is not None]
+                    )
+                else:
+                    cnk = rec[40:32:-1] + dkey + _prefix(k, depth + 1)
+                    sub = self.subtree(depth + 1, cnk, rec[41] == 1, ups, i, j)
+                bit = 1 << nib
+                if sub is None:
+                    changed[nib] = None
+                    exist &= ~bit
+                    leaves &= ~bit
+                elif type(sub) is _Leaf:
+                    h, v = self.place(sub, depth + 1, _prefix(k, depth + 1))
+                    changed[nib] = _pack_child(nib, h, v, True)
+                    exist |= bit
+                    leaves |= bit
+                else:
+                    changed[nib] = _pack_child(nib, sub, self.version, False)
+                    exist |= bit
+                    leaves &= ~bit
+                i = j
+
+        def rec_at(nib: int) -> bytes | None:
+            return changed[nib] if nib in changed else old_rec(nib)
+
+        if not exist:
             return None
-        if len(children) == 1:
-            ((nib, (_h, v, leaf)),) = children.items()
-            if leaf:
-                cpath = _child_path(path, depth, nib)
-                cnk = node_key(v, depth + 1, cpath)
-                if v == self.version:
-                    # Placed in this batch one level down: lift it instead.
-                    enc = self.new_nodes.pop(cnk)
-                    lkey, lvh, lblob = tree._leaf(cnk, enc)
-                    return _Leaf(lkey, lvh, lblob, None)
-                lkey, lvh, _b = tree._leaf(cnk, tree._load(cnk))
-                return _Leaf(lkey, lvh, None, cnk)
-        return self._write_internal(depth, path, children)
+        if not exist & (exist - 1) and leaves:
+            # One leaf child is left: lift it.
+            nib = exist.bit_length() - 1
+            rec = rec_at(nib)
+            if rec is None:
+                raise CorruptionError(tree.where, f"node {nk.hex()}: slot {nib} vanished")
+            cnk = rec[40:32:-1] + dkey + _child_path(_prefix(ups[lo][0], depth), depth, nib)
+            if rec[33:41] == self.vkey[::-1]:
+                # Placed in this batch one level down: lift it instead.
+                enc = self.new_nodes.pop(cnk)
+                lkey, lvh, lblob = tree._leaf(cnk, enc)
+                return _Leaf(lkey, lvh, lblob, None)
+            lkey, lvh = tree._leaf_head(cnk, tree._load(cnk))
+            return _Leaf(lkey, lvh, None, cnk)
+        # Splice the changed records into the old encoding.
+        parts = [_COUNT[exist.bit_count()]]
+        pos = 2
+        for nib in sorted(changed):
+            off = 2 + _CHILD_SIZE * (old_exist & _LOW[nib]).bit_count()
+            parts.append(data[pos:off])
+            replacement = changed[nib]
+            if replacement is not None:
+                parts.append(replacement)
+            pos = off + _CHILD_SIZE if old_exist >> nib & 1 else off
+        parts.append(data[pos:])
+
+        def slot_hash(nib: int) -> bytes:
+            rec = rec_at(nib)
+            return _PLACEHOLDER if rec is None else rec[1:33]
+
+        dirty = 0
+        for nib in changed:
+            dirty |= 1 << nib
+        return self._write_internal(
+            depth, ups[lo][0], b"".join(parts), slot_hash, exist, leaves, old_inner, dirty
+        )
+
+
+def _child_path(path: bytes, depth: int, nib: int) -> bytes:
+    if depth & 1:
+        return path[:-1] + bytes((path[-1] | nib,))
+    return path + bytes((nib << 4,))
 
 
 def reference_root(items: Sequence[tuple[bytes, bytes]]) -> HashValue:
@@ -550,10 +936,10 @@ def reference_root(items: Sequence[tuple[bytes, bytes]]) -> HashValue:
         if lo == hi:
             return _PLACEHOLDER
         if hi - lo == 1:
-            return _leaf_digest(leaves[lo][0], leaves[lo][1])
+            return SPARSE_MERKLE_LEAF_HASHER.digest2(leaves[lo][0], leaves[lo][1])
         mid = lo
         while mid < hi and not (leaves[mid][0][bit >> 3] >> (7 - (bit & 7))) & 1:
             mid += 1
-        return _internal_digest(rec(lo, mid, bit + 1), rec(mid, hi, bit + 1))
+        return SPARSE_MERKLE_INTERNAL_HASHER.digest2(rec(lo, mid, bit + 1), rec(mid, hi, bit + 1))
 
     return HashValue(rec(0, len(leaves), 0))
