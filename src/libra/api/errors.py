@@ -1,0 +1,95 @@
+"""The errors of :mod:`libra.api`: one hierarchy, each carrying the values involved.
+
+:class:`JsonRpcError` is what a JSON-RPC method raises to answer with an error object; its
+``code`` is one of Diem's codes (below) and its ``message`` the text Diem's server would send.
+:class:`DataNotFound` is what a :class:`~libra.api.interfaces.LedgerReader` raises when asked
+for something the ledger does not hold (a pruned state version, a version after the ledger).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "DEFAULT_SERVER_ERROR",
+    "INVALID_PARAMS",
+    "INVALID_REQUEST",
+    "METHOD_NOT_FOUND",
+    "PARSE_ERROR",
+    "ApiError",
+    "ConfigError",
+    "DataNotFound",
+    "FaucetError",
+    "JsonRpcError",
+]
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+DEFAULT_SERVER_ERROR = -32000
+"""Diem's generic server error; -32001..-32006 are VM statuses, -32007..-32012 mempool ones."""
+
+
+class ApiError(Exception):
+    """Base of every error raised by :mod:`libra.api`."""
+
+
+class ConfigError(ApiError, ValueError):
+    """An impossible API configuration (non-positive limits...)."""
+
+    def __init__(self, field: str, value: object, why: str) -> None:
+        super().__init__(f"api config {field}={value!r}: {why}")
+        self.field = field
+        self.value = value
+
+
+class DataNotFound(ApiError, LookupError):
+    """The ledger does not hold ``what`` (never written, pruned, or after the ledger)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+class JsonRpcError(ApiError):
+    """A JSON-RPC error object: ``code``, ``message`` and optional ``data``."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def to_json(self) -> dict[str, Any]:
+        """The error object as Diem's server writes it (``data`` is always present)."""
+        return {"code": self.code, "message": self.message, "data": self.data}
+
+    @classmethod
+    def invalid_request(cls, why: str = "") -> JsonRpcError:
+        return cls(INVALID_REQUEST, f"Invalid Request{': ' + why if why else ''}")
+
+    @classmethod
+    def method_not_found(cls, method: object) -> JsonRpcError:
+        return cls(METHOD_NOT_FOUND, f"Method not found: {method!s:.100}")
+
+    @classmethod
+    def invalid_params(cls, why: str) -> JsonRpcError:
+        return cls(INVALID_PARAMS, f"Invalid params: {why}")
+
+    @classmethod
+    def parse_error(cls, why: str) -> JsonRpcError:
+        return cls(PARSE_ERROR, f"Parse error: {why}")
+
+    @classmethod
+    def server_error(cls, why: str) -> JsonRpcError:
+        return cls(DEFAULT_SERVER_ERROR, f"Server error: {why}")
+
+
+class FaucetError(ApiError):
+    """The faucet could not fund ``auth_key``: ``why`` says what failed."""
+
+    def __init__(self, auth_key: str, why: str) -> None:
+        super().__init__(f"faucet could not fund {auth_key}: {why}")
+        self.auth_key = auth_key
+        self.why = why

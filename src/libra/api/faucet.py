@@ -1,0 +1,358 @@
+"""The test-network faucet, speaking Diem's faucet protocol.
+
+``POST /mint?amount=&auth_key=&currency_code=&return_txns=true&is_designated_dealer=`` creates
+the account of ``auth_key`` if it does not exist (a parent VASP, or a designated dealer when
+``is_designated_dealer=true``, created by Treasury Compliance), funds it, waits until every
+transaction is committed, and answers with the hex BCS of the signed transactions
+(``Vec<SignedTransaction>``), which the Diem SDK's faucet client decodes and waits for; without
+``return_txns`` it answers with the faucet's next sequence number, as Diem's faucet did.
+
+Funding follows the network's rules like any client would: a designated dealer gets a
+``tiered_mint`` from Treasury Compliance (so LBR minting goes through the reserve's coverage
+rule); any other account gets a ``peer_to_peer_with_metadata`` payment from the faucet's dealer
+account, which is first topped up with a ``tiered_mint`` when its balance is short.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from libra import bcs
+from libra.api.errors import ConfigError, FaucetError
+from libra.api.interfaces import LedgerReader, TransactionSubmitter
+from libra.api.jsonrpc import vm_status_error
+from libra.crypto import Ed25519PrivateKey
+from libra.types import (
+    CORE_CODE_ADDRESS,
+    TREASURY_COMPLIANCE_ADDRESS,
+    AccountAddress,
+    AuthenticationKey,
+    ModuleId,
+    PayloadScriptFunction,
+    RawTransaction,
+    ScriptFunction,
+    SignedTransaction,
+    TypeTag,
+    currency_type_tag,
+)
+
+__all__ = [
+    "Faucet",
+    "FaucetConfig",
+    "create_designated_dealer",
+    "create_faucet_app",
+    "create_parent_vasp_account",
+    "peer_to_peer_with_metadata",
+    "tiered_mint",
+    "update_diem_id_domains",
+]
+
+MAX_U64 = (1 << 64) - 1
+
+
+def _call(module: str, function: str, ty_args: tuple[TypeTag, ...], *args: bytes) -> ScriptFunction:
+    return ScriptFunction(ModuleId(CORE_CODE_ADDRESS, module), function, ty_args, tuple(args))
+
+
+def create_parent_vasp_account(
+    currency: str, nonce: int, address: AccountAddress, auth_key_prefix: bytes, human_name: bytes
+) -> ScriptFunction:
+    """``AccountCreationScripts::create_parent_vasp_account<currency>`` (sent by TC)."""
+    return _call(
+        "AccountCreationScripts",
+        "create_parent_vasp_account",
+        (currency_type_tag(currency),),
+        bcs.encode_as(bcs.U64, nonce),
+        bytes(address),
+        bcs.encode_as(bytes, auth_key_prefix),
+        bcs.encode_as(bytes, human_name),
+        bcs.encode_as(bool, False),
+    )
+
+
+def create_designated_dealer(
+    currency: str, nonce: int, address: AccountAddress, auth_key_prefix: bytes, human_name: bytes
+) -> ScriptFunction:
+    """``AccountCreationScripts::create_designated_dealer<currency>`` (sent by TC)."""
+    return _call(
+        "AccountCreationScripts",
+        "create_designated_dealer",
+        (currency_type_tag(currency),),
+        bcs.encode_as(bcs.U64, nonce),
+        bytes(address),
+        bcs.encode_as(bytes, auth_key_prefix),
+        bcs.encode_as(bytes, human_name),
+        bcs.encode_as(bool, False),
+    )
+
+
+def tiered_mint(
+    currency: str, nonce: int, dealer: AccountAddress, amount: int, tier: int = 0
+) -> ScriptFunction:
+    """``TreasuryComplianceScripts::tiered_mint<currency>`` (sent by TC)."""
+    return _call(
+        "TreasuryComplianceScripts",
+        "tiered_mint",
+        (currency_type_tag(currency),),
+        bcs.encode_as(bcs.U64, nonce),
+        bytes(dealer),
+        bcs.encode_as(bcs.U64, amount),
+        bcs.encode_as(bcs.U64, tier),
+    )
+
+
+def peer_to_peer_with_metadata(
+    currency: str, payee: AccountAddress, amount: int, metadata: bytes = b"", signature: bytes = b""
+) -> ScriptFunction:
+    """``PaymentScripts::peer_to_peer_with_metadata<currency>``."""
+    return _call(
+        "PaymentScripts",
+        "peer_to_peer_with_metadata",
+        (currency_type_tag(currency),),
+        bytes(payee),
+        bcs.encode_as(bcs.U64, amount),
+        bcs.encode_as(bytes, metadata),
+        bcs.encode_as(bytes, signature),
+    )
+
+
+def update_diem_id_domains(
+    nonce: int, address: AccountAddress, domain: bytes, is_remove: bool
+) -> ScriptFunction:
+    """``TreasuryComplianceScripts::update_diem_id_domains`` (sent by TC)."""
+    return _call(
+        "TreasuryComplianceScripts",
+        "update_diem_id_domains",
+        (),
+        bcs.encode_as(bcs.U64, nonce),
+        bytes(address),
+        bcs.encode_as(bytes, domain),
+        bcs.encode_as(bool, is_remove),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FaucetConfig:
+    """How the faucet signs and waits."""
+
+    chain_id: int
+    dealer_address: AccountAddress
+    """The faucet's designated dealer account, which pays ordinary accounts."""
+    gas_currency: str = "XUS"
+    max_gas_amount: int = 1_000_000
+    gas_unit_price: int = 0
+    expiration_secs: int = 60
+    """Lifetime of each transaction."""
+    wait_timeout_secs: float = 30.0
+    """How long to wait for a transaction to commit."""
+    poll_interval_secs: float = 0.05
+    max_amount: int = MAX_U64
+    """Largest amount one request may ask for."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.chain_id <= 255:
+            raise ConfigError("chain_id", self.chain_id, "must be a u8")
+        if self.expiration_secs <= 0 or self.wait_timeout_secs <= 0:
+            raise ConfigError("expiration_secs", self.expiration_secs, "must be positive")
+        if self.poll_interval_secs <= 0:
+            raise ConfigError("poll_interval_secs", self.poll_interval_secs, "must be positive")
+
+
+class Faucet:
+    """Creates and funds accounts through real transactions.
+
+    ``tc_key`` signs for Treasury Compliance, ``dealer_key`` for the dealer account;
+    ``now_secs`` is the wall clock (transaction expiry), ``monotonic`` and ``sleep`` drive
+    waiting."""
+
+    def __init__(
+        self,
+        reader: LedgerReader,
+        submitter: TransactionSubmitter,
+        config: FaucetConfig,
+        tc_key: Ed25519PrivateKey,
+        dealer_key: Ed25519PrivateKey,
+        *,
+        now_secs: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.reader = reader
+        self.submitter = submitter
+        self.config = config
+        self.tc_key = tc_key
+        self.dealer_key = dealer_key
+        self.now_secs = now_secs
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._lock = threading.Lock()
+
+    def next_sequence_number(self, address: AccountAddress) -> int:
+        """``address``'s committed sequence number (0 when the account does not exist)."""
+        latest = self.reader.latest().version
+        state = self.reader.get_account_state(address, latest)
+        return 0 if state is None else state.sequence_number
+
+    def _sign(
+        self, sender: AccountAddress, key: Ed25519PrivateKey, call: ScriptFunction
+    ) -> SignedTransaction:
+        raw = RawTransaction(
+            sender,
+            self.next_sequence_number(sender),
+            PayloadScriptFunction(call),
+            self.config.max_gas_amount,
+            self.config.gas_unit_price,
+            self.config.gas_currency,
+            int(self.now_secs()) + self.config.expiration_secs,
+            self.config.chain_id,
+        )
+        return raw.sign(key)
+
+    def _run(self, auth_key: str, txn: SignedTransaction) -> None:
+        """Submits ``txn`` and waits until it is committed and executed."""
+        error = vm_status_error(self.submitter.submit(txn))
+        if error is not None:
+            raise FaucetError(auth_key, f"transaction rejected: {error.message}")
+        deadline = self.monotonic() + self.config.wait_timeout_secs
+        sender, seq = txn.sender, txn.sequence_number
+        while True:
+            latest = self.reader.latest().version
+            version = self.reader.get_account_transaction_version(sender, seq)
+            if version is not None and version <= latest:
+                info = self.reader.get_transaction_info(version)
+                status = type(info.status).__name__
+                if status != "Executed":
+                    raise FaucetError(auth_key, f"transaction {version} failed: {info.status}")
+                return
+            if self.monotonic() >= deadline:
+                raise FaucetError(
+                    auth_key,
+                    f"transaction {sender.hex()}:{seq} not committed within "
+                    f"{self.config.wait_timeout_secs}s",
+                )
+            self.sleep(self.config.poll_interval_secs)
+
+    def mint(
+        self,
+        auth_key: str,
+        amount: int,
+        currency: str,
+        is_designated_dealer: bool = False,
+        diem_id_domain: str | None = None,
+        is_remove_domain: bool = False,
+    ) -> list[SignedTransaction]:
+        """Creates (if needed) and funds the account of ``auth_key``; returns the committed
+        transactions. Raises :class:`FaucetError` saying what failed."""
+        try:
+            key = AuthenticationKey.from_hex(auth_key)
+        except ValueError as e:
+            raise FaucetError(auth_key, str(e)) from None
+        if len(key) != 32:
+            raise FaucetError(auth_key, "an authentication key is 32 bytes")
+        if not 0 <= amount <= self.config.max_amount:
+            raise FaucetError(auth_key, f"amount {amount} is not in 0..{self.config.max_amount}")
+        address = key.derived_address()
+        prefix = key.prefix()
+        tc = TREASURY_COMPLIANCE_ADDRESS
+        dealer = self.config.dealer_address
+        done: list[SignedTransaction] = []
+
+        def run(sender: AccountAddress, k: Ed25519PrivateKey, call: ScriptFunction) -> None:
+            txn = self._sign(sender, k, call)
+            self._run(auth_key, txn)
+            done.append(txn)
+
+        with self._lock:
+            latest = self.reader.latest().version
+            exists = self.reader.get_account_state(address, latest) is not None
+            name = b"faucet-" + bytes(address).hex().encode()
+            if not exists:
+                make = (
+                    create_designated_dealer
+                    if is_designated_dealer
+                    else (create_parent_vasp_account)
+                )
+                run(tc, self.tc_key, make(currency, 0, address, prefix, name))
+            if diem_id_domain:
+                call = update_diem_id_domains(0, address, diem_id_domain.encode(), is_remove_domain)
+                run(tc, self.tc_key, call)
+            if amount > 0:
+                if is_designated_dealer:
+                    run(tc, self.tc_key, tiered_mint(currency, 0, address, amount))
+                else:
+                    state = self.reader.get_account_state(dealer, self.reader.latest().version)
+                    held = state.balances.get(currency, 0) if state is not None else 0
+                    if held < amount:
+                        run(tc, self.tc_key, tiered_mint(currency, 0, dealer, amount - held))
+                    run(
+                        dealer,
+                        self.dealer_key,
+                        peer_to_peer_with_metadata(currency, address, amount),
+                    )
+        return done
+
+
+def _flag(value: str | None, name: str) -> bool:
+    if value is None or value == "":
+        return False
+    if value.lower() in ("true", "1"):
+        return True
+    if value.lower() in ("false", "0"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {value[:20]!r}")
+
+
+def create_faucet_app(faucet: Faucet) -> FastAPI:
+    """The faucet's ASGI app: ``POST /mint`` (and ``POST /``), Diem's protocol."""
+    app = FastAPI(title="libra faucet", version="1")
+
+    async def mint(request: Request) -> Response:
+        q = request.query_params
+        try:
+            amount_text = q.get("amount", "")
+            if not amount_text.isdigit() or len(amount_text) > 20:
+                raise ValueError(f"amount must be an unsigned integer, not {amount_text[:30]!r}")
+            amount = int(amount_text)
+            auth_key = q.get("auth_key", "")
+            currency = q.get("currency_code", "")
+            if not currency or not currency.isalnum() or len(currency) > 16:
+                raise ValueError(f"currency_code must be a currency code, not {currency[:30]!r}")
+            return_txns = _flag(q.get("return_txns"), "return_txns")
+            is_dd = _flag(q.get("is_designated_dealer"), "is_designated_dealer")
+            is_remove = _flag(q.get("is_remove_domain"), "is_remove_domain")
+        except ValueError as e:
+            return PlainTextResponse(str(e), status_code=400)
+        domain = q.get("diem_id_domain") or None
+        try:
+            txns = await run_in_threadpool(
+                faucet.mint, auth_key, amount, currency, is_dd, domain, is_remove
+            )
+        except FaucetError as e:
+            status = 400 if "rejected" in e.why or "failed" in e.why else 503
+            if "authentication key" in e.why or "amount" in e.why:
+                status = 400
+            return PlainTextResponse(str(e), status_code=status)
+        except LookupError as e:
+            return PlainTextResponse(f"faucet unavailable: {e}", status_code=503)
+        if return_txns:
+            return PlainTextResponse(
+                bcs.encode_as(tuple[SignedTransaction, ...], tuple(txns)).hex()
+            )
+        tc_seq = faucet.next_sequence_number(TREASURY_COMPLIANCE_ADDRESS)
+        return PlainTextResponse(str(tc_seq))
+
+    app.add_api_route("/mint", mint, methods=["POST"], response_class=PlainTextResponse)
+    app.add_api_route("/", mint, methods=["POST"], response_class=PlainTextResponse)
+
+    @app.get("/-/healthy")
+    def healthy() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return app
