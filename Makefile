@@ -19,9 +19,10 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP) $@
 
+# A local network of 4 validators with their API and faucet; ARGS passes more options,
+# e.g. make run ARGS="--reset --validators 1".
 run: $(STAMP)
-	$(BIN)/libra --help
-	$(BIN)/libra decode "$$(sed -n 's/.*"signed_txn_bcs": "\([0-9a-f]*\)".*/\1/p' tests/vectors/signed_transactions.json | head -1)"
+	$(BIN)/libra testnet $(ARGS)
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests scripts

@@ -12,6 +12,8 @@ import click
 
 from libra import bcs
 from libra.cli.bench import bench
+from libra.cli.db import db
+from libra.cli.node import node, testnet
 from libra.cli.render import describe_signed_transaction, to_text
 from libra.cli.sim import sim
 from libra.crypto import Ed25519PrivateKey
@@ -96,6 +98,9 @@ def decode(hex_input: str, as_json: bool) -> None:
 
 main.add_command(bench)
 main.add_command(sim)
+main.add_command(node)
+main.add_command(testnet)
+main.add_command(db)
 
 
 if __name__ == "__main__":

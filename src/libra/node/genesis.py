@@ -137,7 +137,11 @@ def create_testnet(
         root_auth_key=_auth(keys.root),
         tc_auth_key=_auth(keys.treasury),
         members=tuple(members),
-        dealers=(DealerConfig(keys.dealer_address, _auth(keys.dealer), b"testnet dealer"),),
+        dealers=(
+            DealerConfig(
+                keys.dealer_address, _auth(keys.dealer), b"testnet dealer", ("LBR", "XUS")
+            ),
+        ),
         custodians=(
             CustodianConfig(keys.custodian_address, _auth(keys.custodian), b"testnet custodian"),
         ),

@@ -1,0 +1,275 @@
+"""``libra node`` (one validator) and ``libra testnet`` (a local network of validator
+processes on loopback)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import click
+
+from libra.node.config import CONFIG_NAME, ConfigError, NodeFiles
+from libra.node.genesis import GENESIS_FILE, create_testnet
+
+
+@click.command("node")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The validator's node.json.",
+)
+@click.option("--log-level", default="INFO", show_default=True)
+def node(config_path: Path, log_level: str) -> None:
+    """Run one validator until interrupted (Ctrl-C or SIGTERM)."""
+    from libra.api.ops import configure_json_logging
+
+    configure_json_logging(getattr(logging, log_level.upper(), logging.INFO))
+    try:
+        files = NodeFiles.load(config_path)
+        from libra.node.runtime import ValidatorNode
+
+        validator = ValidatorNode(files)
+    except (ConfigError, OSError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    except Exception as e:  # storage and genesis errors name their file
+        raise click.ClickException(f"{type(e).__name__}: {e}") from None
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        run = asyncio.create_task(validator.run(stop))
+        while not validator.ready.is_set() and not run.done():
+            await asyncio.sleep(0.05)
+        if validator.ready.is_set():
+            click.echo(
+                json.dumps(
+                    {"ready": True, "address": validator.address.hex(), **validator.endpoints()}
+                ),
+                err=True,
+            )
+        await run
+
+    try:
+        asyncio.run(main())
+    except OSError as e:
+        raise click.ClickException(f"cannot start the validator: {e}") from None
+
+
+def _http_ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return bool(r.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+@dataclasses.dataclass
+class _Proc:
+    name: str
+    files: NodeFiles
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+def _start(files: NodeFiles, log_level: str) -> _Proc:
+    log_path = files.directory / "node.log"
+    out = log_path.open("ab")
+    cmd = [
+        sys.executable,
+        "-m",
+        "libra.cli.main",
+        "node",
+        "--config",
+        str(files.directory / CONFIG_NAME),
+        "--log-level",
+        log_level,
+    ]
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    out.close()
+    return _Proc(files.directory.name, files, proc, log_path)
+
+
+def _stop_all(procs: list[_Proc], timeout: float = 20.0) -> None:
+    for p in procs:
+        if p.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                p.proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        remaining = max(0.1, deadline - time.monotonic())
+        try:
+            p.proc.wait(remaining)
+        except subprocess.TimeoutExpired:
+            p.proc.kill()
+            p.proc.wait()
+
+
+def load_testnet(data_dir: Path) -> list[NodeFiles]:
+    """The validators of an existing test network, in order."""
+    dirs = sorted(
+        (d for d in data_dir.glob("validator-*") if (d / CONFIG_NAME).exists()),
+        key=lambda d: int(d.name.split("-")[1]),
+    )
+    return [NodeFiles.load(d / CONFIG_NAME) for d in dirs]
+
+
+@click.command("testnet")
+@click.option("--validators", "-n", type=click.IntRange(1, 100), default=4, show_default=True)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".libra/testnet"),
+    show_default=True,
+)
+@click.option("--reset", is_flag=True, help="Wipe the data directory and start a new network.")
+@click.option(
+    "--validator-base-port", type=click.IntRange(1, 65535), default=6180, show_default=True
+)
+@click.option("--api-base-port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option("--faucet-port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--chain-id",
+    type=click.IntRange(0, 255),
+    default=4,
+    show_default=True,
+    help="Chain id of a new network (4 is Diem's TESTING, 2 its TESTNET).",
+)
+@click.option("--max-block-transactions", type=click.IntRange(1), default=2000, show_default=True)
+@click.option("--log-level", default="INFO", show_default=True)
+@click.option(
+    "--ready-timeout", type=float, default=60.0, show_default=True, help="Seconds to wait."
+)
+def testnet(
+    validators: int,
+    data_dir: Path,
+    reset: bool,
+    validator_base_port: int,
+    api_base_port: int,
+    faucet_port: int,
+    chain_id: int,
+    max_block_transactions: int,
+    log_level: str,
+    ready_timeout: float,
+) -> None:
+    """Run a local network of validator processes on loopback, with API and faucet.
+
+    The network is kept in --data-dir and resumed on the next start; --reset wipes it."""
+    if reset and data_dir.exists():
+        shutil.rmtree(data_dir)
+    try:
+        if (data_dir / GENESIS_FILE).exists():
+            nodes = load_testnet(data_dir)
+            if not nodes:
+                raise click.ClickException(f"{data_dir} holds no validators; use --reset")
+            if len(nodes) != validators:
+                click.echo(
+                    f"resuming the network in {data_dir} with its {len(nodes)} validators "
+                    f"(--reset to start one with {validators})",
+                    err=True,
+                )
+            nodes = [_with_ports(n, i, api_base_port, faucet_port) for i, n in enumerate(nodes)]
+        else:
+            nodes = create_testnet(
+                data_dir,
+                validators,
+                validator_base_port=validator_base_port,
+                api_base_port=api_base_port,
+                faucet_port=faucet_port,
+                chain_id=chain_id,
+                max_block_transactions=max_block_transactions,
+            )
+    except (ConfigError, OSError) as e:
+        raise click.ClickException(str(e)) from None
+
+    procs = [_start(n, log_level) for n in nodes]
+    interrupted = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        deadline = time.monotonic() + ready_timeout
+        pending = list(procs)
+        while pending and not interrupted:
+            for p in list(pending):
+                if p.proc.poll() is not None:
+                    raise click.ClickException(
+                        f"{p.name} exited with status {p.proc.returncode}; see {p.log}"
+                    )
+                cfg = p.files.config
+                if _http_ready(f"http://{cfg.api_host}:{cfg.api_port}/-/ready"):
+                    pending.remove(p)
+            if time.monotonic() > deadline:
+                names = ", ".join(p.name for p in pending)
+                raise click.ClickException(f"not ready after {ready_timeout:.0f}s: {names}")
+            time.sleep(0.1)
+        if interrupted:
+            return
+        for p in procs:
+            cfg = p.files.config
+            click.echo(
+                f"{p.name}  address {cfg.address}  validator {cfg.listen_host}:{cfg.listen_port}"
+                f"  json-rpc http://{cfg.api_host}:{cfg.api_port}/v1"
+                f"  rest http://{cfg.api_host}:{cfg.api_port}/api/v1"
+                f"  docs http://{cfg.api_host}:{cfg.api_port}/docs"
+                f"  metrics http://{cfg.api_host}:{cfg.api_port}/metrics"
+            )
+            if cfg.faucet_port is not None:
+                click.echo(f"faucet  http://{cfg.api_host}:{cfg.faucet_port}/mint")
+        first = procs[0].files.config
+        click.echo(
+            f"testnet ready: {len(procs)} validators, chain id {first.chain_id}, "
+            f"data in {data_dir}, JSON-RPC http://{first.api_host}:{first.api_port}/v1 "
+            "(Ctrl-C to stop)",
+        )
+        sys.stdout.flush()
+        reported: set[str] = set()
+        while not interrupted:
+            for p in procs:
+                if p.proc.poll() is not None and p.name not in reported:
+                    reported.add(p.name)
+                    click.echo(
+                        f"{p.name} exited with status {p.proc.returncode} (log: {p.log}); "
+                        "the others go on",
+                        err=True,
+                    )
+            time.sleep(0.2)
+    finally:
+        click.echo("stopping the validators ...", err=True)
+        _stop_all(procs)
+        for s, h in old.items():
+            signal.signal(s, h)
+        click.echo("stopped", err=True)
+
+
+def _with_ports(files: NodeFiles, index: int, api_base_port: int, faucet_port: int) -> NodeFiles:
+    cfg = files.config
+    new = dataclasses.replace(
+        cfg,
+        api_port=api_base_port + index,
+        faucet_port=faucet_port if cfg.faucet_port is not None else None,
+    )
+    if new != cfg:
+        files = NodeFiles(files.directory, new)
+        files.save()
+    return files
+
+
+__all__ = ["load_testnet", "node", "testnet"]
