@@ -1,0 +1,51 @@
+"""``libra node`` and ``libra testnet`` refuse bad input with one clear line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from libra.cli.main import main
+from libra.node.genesis import create_testnet
+
+
+def run(*args: str) -> tuple[int, str]:
+    r = CliRunner().invoke(main, list(args))
+    return r.exit_code, r.output
+
+
+def test_node_without_a_config_file(tmp_path: Path) -> None:
+    code, out = run("node", "--config", str(tmp_path / "missing.json"))
+    assert code == 1 and "Error: cannot read" in out and "Traceback" not in out
+
+
+def test_node_with_a_malformed_config(tmp_path: Path) -> None:
+    p = tmp_path / "node.json"
+    p.write_text("{not json")
+    code, out = run("node", "--config", str(p))
+    assert code == 1 and "not valid JSON" in out
+    p.write_text(json.dumps({"address": "zz"}))
+    code, out = run("node", "--config", str(p))
+    assert code == 1 and "Error:" in out and "Traceback" not in out
+
+
+def test_node_with_a_corrupt_genesis_or_key(tmp_path: Path) -> None:
+    nodes = create_testnet(tmp_path / "net", 1, faucet_port=None)
+    config = nodes[0].directory / "node.json"
+    (tmp_path / "net" / "genesis.bcs").write_bytes(b"\x07garbage")
+    code, out = run("node", "--config", str(config))
+    assert code == 1 and "genesis" in out and "Traceback" not in out
+    nodes = create_testnet(tmp_path / "net2", 1, faucet_port=None)
+    (nodes[0].directory / "consensus.key").write_text("nothex\n")
+    code, out = run("node", "--config", str(nodes[0].directory / "node.json"))
+    assert code == 1 and "consensus.key" in out and "hex" in out
+
+
+def test_testnet_refuses_a_data_dir_without_validators(tmp_path: Path) -> None:
+    d = tmp_path / "tn"
+    d.mkdir()
+    (d / "genesis.bcs").write_bytes(b"")
+    code, out = run("testnet", "--data-dir", str(d))
+    assert code == 1 and "holds no validators" in out
