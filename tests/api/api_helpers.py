@@ -15,7 +15,15 @@ from libra.api.adapter import LedgerDBReader
 from libra.crypto import Ed25519PrivateKey, HashValue, sha3_256
 from libra.framework import events as ev
 from libra.framework import state as st
-from libra.framework.errors import Category, DiemAccountReason, StatusCode
+from libra.framework.errors import (
+    Category,
+    DiemAccountReason,
+    DiemIdReason,
+    ReserveReason,
+    RolesReason,
+    StatusCode,
+)
+from libra.framework.ops import is_covered
 from libra.mempool.core import AdmissionResult, MempoolStatusCode
 from libra.storage import LedgerDB, TransactionToCommit
 from libra.types import (
@@ -245,11 +253,22 @@ class Net:
                 )
             )
             return events, Executed()
+        if name == ("ReserveScripts", "record_deposit"):
+            return self._record_deposit(sender, f)
+        if name[0] == "TreasuryComplianceScripts" and name[1].endswith("_diem_id_domain"):
+            return self._domain_change(f, remove=name[1].startswith("remove"))
         if name == ("TreasuryComplianceScripts", "tiered_mint") and code is not None:
             dd = bcs.decode(AccountAddress, f.args[1])
             amount = bcs.decode_as(bcs.U64, f.args[2])
             if dd not in self.accounts:
                 return [], _abort("DesignatedDealer", Category.NOT_PUBLISHED, 0)
+            if code == LBR:
+                reserve = self.reserve
+                supply = self.root.currencies[LBR].total_value + amount
+                if not is_covered(
+                    reserve, self.root.currencies[LBR], supply, reserve.coverage_buffer_bps
+                ):
+                    return [], _abort("Reserve", Category.LIMIT_EXCEEDED, ReserveReason.ECOVERAGE)
             self._credit(dd, code, amount)
             root = self.root
             info = root.currencies[code]
@@ -273,6 +292,66 @@ class Net:
             self.accounts[dd] = replace(a, details=replace(a.details, dealer=nd))
             return events, Executed()
         return events, Executed()
+
+    @property
+    def reserve(self) -> st.Reserve:
+        t = self.accounts[TREASURY_COMPLIANCE_ADDRESS].details.treasury
+        assert t is not None
+        return t.reserve
+
+    def _record_deposit(
+        self, sender: AccountAddress, f: ScriptFunction
+    ) -> tuple[list[ContractEventV0], KeptVMStatus]:
+        """``ReserveScripts::record_deposit`` by a custodian."""
+        if self.accounts[sender].role != st.ROLE_CUSTODIAN:
+            return [], _abort("Roles", Category.REQUIRES_ROLE, RolesReason.ECUSTODIAN)
+        code_raw = bcs.decode_as(bytes, f.args[0])
+        kind = bcs.decode_as(bcs.U8, f.args[1])
+        amount = bcs.decode_as(bcs.U64, f.args[2])
+        reference = bcs.decode_as(bytes, f.args[3])
+        code = code_raw.decode()
+        reserve = self.reserve
+        if code not in reserve.assets:
+            return [], _abort("Reserve", Category.INVALID_ARGUMENT, ReserveReason.EUNKNOWN_ASSET)
+        asset = reserve.assets[code]
+        held = {**asset.holdings, kind: asset.holdings.get(kind, 0) + amount}
+        payload = ev.ReserveEvent(sender, code_raw, kind, amount, reference)
+        event = ev.event(reserve.deposit_events, ev.RESERVE_DEPOSIT, payload)
+        reserve = replace(
+            reserve,
+            assets={**reserve.assets, code: replace(asset, holdings=held)},
+            deposit_events=ev.bump(reserve.deposit_events),
+        )
+        tc = self.accounts[TREASURY_COMPLIANCE_ADDRESS]
+        treasury = tc.details.treasury
+        assert treasury is not None
+        details = replace(tc.details, treasury=replace(treasury, reserve=reserve))
+        self.accounts[TREASURY_COMPLIANCE_ADDRESS] = replace(tc, details=details)
+        return [event], Executed()
+
+    def _domain_change(
+        self, f: ScriptFunction, remove: bool
+    ) -> tuple[list[ContractEventV0], KeptVMStatus]:
+        """``TreasuryComplianceScripts::add_diem_id_domain`` / ``remove_diem_id_domain``."""
+        addr = bcs.decode(AccountAddress, f.args[0])
+        domain = bcs.decode_as(bytes, f.args[1])
+        a = self.accounts.get(addr)
+        if a is None or a.role != st.ROLE_PARENT_VASP:
+            return [], _abort("DiemId", Category.NOT_PUBLISHED, DiemIdReason.EDIEM_ID_DOMAIN)
+        domains = a.details.diem_id_domains or ()
+        if (domain in domains) != remove:
+            reason = (
+                DiemIdReason.EDOMAIN_NOT_FOUND if remove else DiemIdReason.EDOMAIN_ALREADY_EXISTS
+            )
+            return [], _abort("DiemId", Category.INVALID_ARGUMENT, reason)
+        new = tuple(d for d in domains if d != domain) if remove else (*domains, domain)
+        self.accounts[addr] = replace(a, details=replace(a.details, diem_id_domains=new))
+        event = self._emit_root(
+            "diem_id_domain_events",
+            ev.DIEM_ID_DOMAIN,
+            ev.DiemIdDomainEvent(remove, ev.DiemIdDomain(domain), addr),
+        )
+        return [event], Executed()
 
     def _emit_root(self, which: str, tag: TypeTag, payload: object) -> ContractEventV0:
         root = self.root
@@ -413,15 +492,18 @@ def auth_key_of(k: Ed25519PrivateKey) -> AuthenticationKey:
 TC_KEY = key(1)
 ROOT_KEY = key(2)
 DEALER_KEY = key(3)
+CUSTODIAN_KEY = key(4)
+CUSTODIAN = auth_key_of(CUSTODIAN_KEY).derived_address()
 ALICE_KEY = key(10)
 BOB_KEY = key(11)
 ALICE = auth_key_of(ALICE_KEY).derived_address()
 BOB = auth_key_of(BOB_KEY).derived_address()
 
 
-def build_net(path: Path) -> Net:
+def build_net(path: Path, coverage_buffer_bps: int = 0) -> Net:
     """Genesis (one write-set transaction, ending epoch 0) and the accounts: Diem Root, Treasury
-    Compliance (with the reserve), the dealer (0xDD) and two parent VASPs, Alice and Bob."""
+    Compliance (with the reserve), the dealer (0xDD), a reserve custodian and two parent VASPs,
+    Alice and Bob."""
     vkey = key(50)
     verifier = ValidatorVerifier.create({VALIDATOR: ValidatorConsensusInfo(vkey.public_key, 1)})
     root_handles = [st.EventHandle(0, _ek(100 + i, DIEM_ROOT_ADDRESS)) for i in range(6)]
@@ -454,7 +536,7 @@ def build_net(path: Path) -> Net:
             "USD": st.ReserveAsset(500_000, 1, 1, {st.ASSET_BANK_DEPOSIT: 10_000_000}),
             "EUR": st.ReserveAsset(180_000, 11, 10, {st.ASSET_GOVERNMENT_SECURITY: 10_000_000}),
         },
-        coverage_buffer_bps=0,
+        coverage_buffer_bps=coverage_buffer_bps,
         deposit_events=st.EventHandle(0, _ek(0, TREASURY_COMPLIANCE_ADDRESS)),
         withdrawal_events=st.EventHandle(0, _ek(1, TREASURY_COMPLIANCE_ADDRESS)),
     )
@@ -476,6 +558,14 @@ def build_net(path: Path) -> Net:
             2,
         ),
         DEALER: dealer(DEALER, bytes(auth_key_of(DEALER_KEY)), 10_000_000_000),
+        CUSTODIAN: make_account(
+            CUSTODIAN,
+            bytes(auth_key_of(CUSTODIAN_KEY)),
+            st.ROLE_CUSTODIAN,
+            {},
+            st.AccountDetails(event_generator=0, custodian=st.CustodianRole(b"custodian")),
+            0,
+        ),
         ALICE: parent_vasp(ALICE, bytes(auth_key_of(ALICE_KEY)), b"alice", 1_000_000_000),
         BOB: parent_vasp(BOB, bytes(auth_key_of(BOB_KEY)), b"bob", 0),
     }
@@ -501,6 +591,8 @@ __all__ = [
     "BOB",
     "BOB_KEY",
     "CHAIN_ID",
+    "CUSTODIAN",
+    "CUSTODIAN_KEY",
     "DEALER",
     "DEALER_KEY",
     "TC_KEY",

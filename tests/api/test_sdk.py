@@ -145,3 +145,26 @@ def test_sdk_sees_stale_responses_as_errors(live: tuple[str, str], net: Net) -> 
     client.update_last_known_state(state.chain_id, state.version + 1, state.timestamp_usecs)
     with pytest.raises(jsonrpc.StaleResponseError):
         client.execute_without_retry("get_metadata", [], None)
+
+
+def test_diem_bytecode_scripts_are_named_in_views() -> None:
+    """Diem's transaction scripts (bytecode, as older wallets send them) show up as Diem's
+    JSON-RPC shows them: by name, with a payment's named fields."""
+    from libra import bcs
+    from libra.api import views
+    from libra.types import Script
+
+    payee = utils.account_address(BOB.hex())
+    p2p = stdlib.encode_peer_to_peer_with_metadata_script(
+        utils.currency_code(XUS), payee, 1_234, b"\x01\x02", b"\x03"
+    )
+    view = views.script_view(bcs.decode(Script, p2p.bcs_serialize()))
+    parsed = strict(view, rpc.Script())
+    assert parsed.type == "peer_to_peer_with_metadata"
+    assert (parsed.receiver, parsed.amount, parsed.currency) == (BOB.hex(), 1_234, XUS)
+    assert (parsed.metadata, parsed.metadata_signature) == ("0102", "03")
+    assert parsed.code == bytes(p2p.code).hex()
+    assert list(parsed.type_arguments) == [XUS]
+    rotate = stdlib.encode_rotate_dual_attestation_info_script(b"http://x", b"\x00" * 32)
+    view = views.script_view(bcs.decode(Script, rotate.bcs_serialize()))
+    assert view["type"] == "rotate_dual_attestation_info" and "receiver" not in view

@@ -8,9 +8,15 @@ transaction is committed, and answers with the hex BCS of the signed transaction
 ``return_txns`` it answers with the faucet's next sequence number, as Diem's faucet did.
 
 Funding follows the network's rules like any client would: a designated dealer gets a
-``tiered_mint`` from Treasury Compliance (so LBR minting goes through the reserve's coverage
-rule); any other account gets a ``peer_to_peer_with_metadata`` payment from the faucet's dealer
-account, which is first topped up with a ``tiered_mint`` when its balance is short.
+``tiered_mint`` from Treasury Compliance; any other account gets a ``peer_to_peer_with_metadata``
+payment from the faucet's dealer account, which is first topped up with a ``tiered_mint`` when
+its balance is short.
+
+LBR goes through the reserve rules like any mint: a ``tiered_mint`` of LBR aborts unless the
+reserve covers the whole LBR supply after it, plus the reserve's coverage buffer. A faucet given
+the test network's custodian key first has the custodian record (``ReserveScripts::
+record_deposit``, bank deposits) what each basket currency still lacks for the new supply, then
+mints; without that key an LBR mint the reserve does not cover fails as it would for anyone.
 """
 
 from __future__ import annotations
@@ -29,8 +35,11 @@ from libra.api.errors import ConfigError, FaucetError
 from libra.api.interfaces import LedgerReader, TransactionSubmitter
 from libra.api.jsonrpc import vm_status_error
 from libra.crypto import Ed25519PrivateKey
+from libra.framework import state as st
+from libra.framework.ops import BPS, LBR, required_units
 from libra.types import (
     CORE_CODE_ADDRESS,
+    DIEM_ROOT_ADDRESS,
     TREASURY_COMPLIANCE_ADDRESS,
     AccountAddress,
     AuthenticationKey,
@@ -49,9 +58,11 @@ __all__ = [
     "create_designated_dealer",
     "create_faucet_app",
     "create_parent_vasp_account",
+    "diem_id_domain_change",
     "peer_to_peer_with_metadata",
+    "record_reserve_deposit",
+    "reserve_shortfall",
     "tiered_mint",
-    "update_diem_id_domains",
 ]
 
 MAX_U64 = (1 << 64) - 1
@@ -123,18 +134,46 @@ def peer_to_peer_with_metadata(
     )
 
 
-def update_diem_id_domains(
-    nonce: int, address: AccountAddress, domain: bytes, is_remove: bool
+def record_reserve_deposit(
+    currency: str, amount: int, reference: bytes, kind: int = st.ASSET_BANK_DEPOSIT
 ) -> ScriptFunction:
-    """``TreasuryComplianceScripts::update_diem_id_domains`` (sent by TC)."""
+    """``ReserveScripts::record_deposit`` (sent by a custodian): ``amount`` minor units of
+    basket currency ``currency`` of asset ``kind`` now held for the reserve."""
+    return _call(
+        "ReserveScripts",
+        "record_deposit",
+        (),
+        bcs.encode_as(bytes, currency.encode()),
+        bcs.encode_as(bcs.U8, kind),
+        bcs.encode_as(bcs.U64, amount),
+        bcs.encode_as(bytes, reference),
+    )
+
+
+def reserve_shortfall(reserve: st.Reserve, lbr: st.CurrencyInfo, supply: int) -> dict[str, int]:
+    """What each basket currency of ``reserve`` lacks (minor units, missing ones left out) to
+    cover an LBR supply of ``supply`` minor units plus the reserve's coverage buffer: the
+    least deposits after which the coverage rule holds."""
+    short: dict[str, int] = {}
+    factor = BPS + reserve.coverage_buffer_bps
+    for code in sorted(reserve.assets):
+        need = required_units(reserve, lbr, supply, code)
+        target = -(-need * factor // BPS)
+        held = sum(reserve.assets[code].holdings.values())
+        if held < target:
+            short[code] = target - held
+    return short
+
+
+def diem_id_domain_change(address: AccountAddress, domain: bytes, remove: bool) -> ScriptFunction:
+    """``TreasuryComplianceScripts::add_diem_id_domain`` or ``remove_diem_id_domain`` (sent by
+    TC)."""
     return _call(
         "TreasuryComplianceScripts",
-        "update_diem_id_domains",
+        "remove_diem_id_domain" if remove else "add_diem_id_domain",
         (),
-        bcs.encode_as(bcs.U64, nonce),
         bytes(address),
         bcs.encode_as(bytes, domain),
-        bcs.encode_as(bool, is_remove),
     )
 
 
@@ -168,9 +207,10 @@ class FaucetConfig:
 class Faucet:
     """Creates and funds accounts through real transactions.
 
-    ``tc_key`` signs for Treasury Compliance, ``dealer_key`` for the dealer account;
-    ``now_secs`` is the wall clock (transaction expiry), ``monotonic`` and ``sleep`` drive
-    waiting."""
+    ``tc_key`` signs for Treasury Compliance, ``dealer_key`` for the dealer account and
+    ``custodian_key`` (optional) for a reserve custodian, who records the deposits an LBR mint
+    needs; ``now_secs`` is the wall clock (transaction expiry), ``monotonic`` and ``sleep``
+    drive waiting."""
 
     def __init__(
         self,
@@ -180,6 +220,7 @@ class Faucet:
         tc_key: Ed25519PrivateKey,
         dealer_key: Ed25519PrivateKey,
         *,
+        custodian_key: Ed25519PrivateKey | None = None,
         now_secs: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -189,6 +230,12 @@ class Faucet:
         self.config = config
         self.tc_key = tc_key
         self.dealer_key = dealer_key
+        self.custodian_key = custodian_key
+        self.custodian_address = (
+            None
+            if custodian_key is None
+            else AuthenticationKey.ed25519(custodian_key.public_key).derived_address()
+        )
         self.now_secs = now_secs
         self.monotonic = monotonic
         self.sleep = sleep
@@ -281,22 +328,57 @@ class Faucet:
                 )
                 run(tc, self.tc_key, make(currency, 0, address, prefix, name))
             if diem_id_domain:
-                call = update_diem_id_domains(0, address, diem_id_domain.encode(), is_remove_domain)
-                run(tc, self.tc_key, call)
+                # Only a change: adding a domain the account has (or removing one it has not)
+                # would abort, and Diem's faucet client cannot tell that from a failure.
+                domain = diem_id_domain.encode()
+                mine = self.reader.get_account_state(address, self.reader.latest().version)
+                domains = (mine.details.diem_id_domains if mine is not None else None) or ()
+                if (domain in domains) == is_remove_domain:
+                    run(tc, self.tc_key, diem_id_domain_change(address, domain, is_remove_domain))
             if amount > 0:
                 if is_designated_dealer:
-                    run(tc, self.tc_key, tiered_mint(currency, 0, address, amount))
+                    self._mint(run, currency, address, amount)
                 else:
                     state = self.reader.get_account_state(dealer, self.reader.latest().version)
                     held = state.balances.get(currency, 0) if state is not None else 0
                     if held < amount:
-                        run(tc, self.tc_key, tiered_mint(currency, 0, dealer, amount - held))
+                        self._mint(run, currency, dealer, amount - held)
                     run(
                         dealer,
                         self.dealer_key,
                         peer_to_peer_with_metadata(currency, address, amount),
                     )
         return done
+
+    def _mint(
+        self,
+        run: Callable[[AccountAddress, Ed25519PrivateKey, ScriptFunction], None],
+        currency: str,
+        dealer: AccountAddress,
+        amount: int,
+    ) -> None:
+        """A ``tiered_mint`` of ``amount`` to ``dealer``; for LBR the custodian (when the
+        faucet has its key) first records the deposits the reserve lacks for the new supply."""
+        if currency == LBR and self.custodian_key is not None:
+            assert self.custodian_address is not None
+            for code, units in self.lbr_shortfall(amount).items():
+                reference = f"faucet mint of {amount} LBR".encode()
+                call = record_reserve_deposit(code, units, reference)
+                run(self.custodian_address, self.custodian_key, call)
+        run(TREASURY_COMPLIANCE_ADDRESS, self.tc_key, tiered_mint(currency, 0, dealer, amount))
+
+    def lbr_shortfall(self, amount: int) -> dict[str, int]:
+        """What each basket currency of the reserve lacks to cover the LBR supply after a mint
+        of ``amount`` (empty when the reserve already covers it)."""
+        latest = self.reader.latest().version
+        root_state = self.reader.get_account_state(DIEM_ROOT_ADDRESS, latest)
+        tc_state = self.reader.get_account_state(TREASURY_COMPLIANCE_ADDRESS, latest)
+        root = None if root_state is None else root_state.details.root
+        treasury = None if tc_state is None else tc_state.details.treasury
+        if root is None or treasury is None or LBR not in root.currencies:
+            raise LookupError("the ledger holds no LBR currency or reserve")
+        lbr = root.currencies[LBR]
+        return reserve_shortfall(treasury.reserve, lbr, lbr.total_value + amount)
 
 
 def _flag(value: str | None, name: str) -> bool:

@@ -16,6 +16,7 @@ from libra.crypto import HashValue, sha3_256
 from libra.framework import errors as fx
 from libra.framework import events as ev
 from libra.framework import state as st
+from libra.framework.transaction import LEGACY_SCRIPTS
 from libra.types import (
     AbortInModule,
     AbortLocation,
@@ -449,13 +450,40 @@ def script_view(payload: Script | ScriptFunction | None) -> Json:
                 view.update(fields)
         return view
     if isinstance(payload, Script):
-        return {
-            "type": "unknown",
+        known = LEGACY_SCRIPTS.get(bytes(sha3_256(payload.code)))
+        view = {
+            "type": "unknown" if known is None else known[1],
             "code": payload.code.hex(),
             "arguments": [_argument(a) for a in payload.args],
             "type_arguments": [_type_arg(t) for t in payload.ty_args],
         }
+        if known == (P2P_MODULE, P2P_FUNCTION):
+            view.update(_p2p_script_fields(payload))
+        return view
     return {"type": "unknown"}
+
+
+def _p2p_script_fields(script: Script) -> Json:
+    """The named fields of Diem's ``peer_to_peer_with_metadata`` transaction script, when its
+    arguments have the script's types (an address, a u64 and two byte vectors)."""
+    args = script.args
+    if len(args) != 4:
+        return {}
+    payee, amount, metadata, signature = args
+    if not (
+        isinstance(payee, ArgAddress)
+        and isinstance(amount, ArgU64)
+        and isinstance(metadata, ArgU8Vector)
+        and isinstance(signature, ArgU8Vector)
+    ):
+        return {}
+    return {
+        "receiver": payee.value.hex(),
+        "amount": amount.value,
+        "currency": _type_arg(script.ty_args[0]) if script.ty_args else "unknown_currency",
+        "metadata": metadata.value.hex(),
+        "metadata_signature": signature.value.hex(),
+    }
 
 
 def _account_auth_parts(auth: AccountAuthenticator) -> tuple[str, str, str]:
