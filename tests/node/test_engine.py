@@ -191,3 +191,40 @@ def test_sync_without_a_syncer_is_an_error(chain: Chain) -> None:
 
 def test_node_files_are_written(chain: Chain) -> None:
     assert all(isinstance(n, NodeFiles) for n in chain.nodes)
+
+
+def test_cached_views_agree_with_the_ledger_and_the_state_tree(chain: Chain) -> None:
+    """Blocks on uncommitted parents execute on the parents' account changes over the cached
+    committed state; the results equal executing on the speculative state (the state tree),
+    and the cache follows commits."""
+    from libra.storage import SpeculativeState
+
+    tree = ExecutionEngine(LedgerDB.open(chain.db.path + "-tree"))
+    bootstrap(tree.db, chain.genesis)
+    tree._chain_view = lambda state: state  # type: ignore[method-assign]
+    dealer = AuthenticationKey.ed25519(chain.keys.dealer.public_key).derived_address()
+    assert chain.engine.view.get_account_blob(dealer) == chain.db.get_account_state(dealer)
+    parent, qc = chain.root, chain.root_qc
+    blocks = []
+    for rnd in range(1, 5):
+        b = chain.propose(parent, qc, (chain.tc_txn(rnd), chain.tc_txn(10 * rnd)), rnd)
+        r = chain.engine.compute(b, parent.id)
+        assert tree.compute(b, parent.id) == r
+        if rnd == 1:
+            assert isinstance(chain.engine._computed[b.id].state, SpeculativeState)
+        blocks.append((b, r))
+        parent, qc = b, chain.certify(b, r.version, r.executed_state_id)
+        if rnd == 2:  # commit the first two; the next blocks build on the committed state
+            b2, r2 = blocks[1]
+            li = chain.ledger_info(b2, r2.version, r2.executed_state_id)
+            chain.engine.commit([blocks[0][0], b2], li)
+            tree.commit([blocks[0][0], b2], li)
+            assert chain.engine.view.get_account_blob(dealer) == chain.db.get_account_state(dealer)
+    b4, r4 = blocks[-1]
+    li = chain.ledger_info(b4, r4.version, r4.executed_state_id)
+    chain.engine.commit([blocks[2][0], b4], li)
+    assert chain.db.accumulator_root == r4.executed_state_id
+    state = account_state(chain.engine.view, dealer)
+    assert state is not None and state.balances["XUS"] == sum(11 * r for r in range(1, 5))
+    assert chain.engine.view.get_account_blob(dealer) == chain.db.get_account_state(dealer)
+    tree.db.close()

@@ -3,6 +3,7 @@ agree. And ``libra testnet``: readiness line, clean Ctrl-C, resume."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from libra.api.faucet import tiered_mint
+from libra.node.config import NodeFiles
 from libra.node.genesis import create_testnet, load_testnet_keys
 from libra.types import (
     TREASURY_COMPLIANCE_ADDRESS,
@@ -98,6 +100,12 @@ class Net:
         self.nodes = create_testnet(
             root, 4, validator_base_port=base, api_base_port=base + 4, faucet_port=None
         )
+        # Empty blocks as fast as the network allows: the restart test needs a long gap soon.
+        for i, n in enumerate(self.nodes):
+            self.nodes[i] = NodeFiles(
+                n.directory, dataclasses.replace(n.config, idle_block_wait_ms=0)
+            )
+            self.nodes[i].save()
         self.api = [n.config.api_port for n in self.nodes]
         self.keys = load_testnet_keys(root)
         self.procs: list[subprocess.Popen[bytes] | None] = [None] * 4
@@ -261,6 +269,14 @@ def test_testnet_command_starts_stops_and_resumes(tmp_path: Path) -> None:
 
     p, lines = run_until_ready()
     text = "".join(lines)
+    # An idle network makes a few blocks a second (the leader waits for transactions), and its
+    # ledger clock follows the wall clock.
+    t0, v0 = time.time(), version(base + 1)
+    time.sleep(2)
+    meta = rpc(base + 1, "get_metadata")
+    assert v0 is not None and 2 <= meta["version"] - v0 <= 40
+    assert abs(meta["timestamp"] / 1e6 - time.time()) < 1.5
+    assert meta["timestamp"] / 1e6 > t0
     assert f"http://127.0.0.1:{base + 1}/v1" in text
     assert f"http://127.0.0.1:{base + 2}/mint" in text
     wait_for("some commits", lambda: (version(base + 1) or 0) > 5)

@@ -68,6 +68,8 @@ def node(config_path: Path, log_level: str) -> None:
         asyncio.run(main())
     except OSError as e:
         raise click.ClickException(f"cannot start the validator: {e}") from None
+    if validator.failure is not None:
+        raise click.ClickException(validator.failure)
 
 
 def _http_ready(url: str) -> bool:

@@ -64,6 +64,9 @@ __all__ = [
     "SyncedTo",
 ]
 
+_MAX_OWN_DEPTH = 4
+"""How deep :meth:`RoundManager._dispatch_own` handles the node's own messages in place."""
+
 
 @dataclass(frozen=True, slots=True)
 class ConsensusConfig:
@@ -185,6 +188,7 @@ class RoundManager:
         self._helped: dict[AccountAddress, int] = {}
         self._payload_hashes: dict[HashValue, frozenset[HashValue]] = {}
         self._prefer_fast_forward = False
+        self._own_depth = 0
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -246,6 +250,21 @@ class RoundManager:
             self._drop(f"invalid_{type(msg).__name__}")
         except ConsensusError as err:
             self._drop(f"{type(msg).__name__}_{type(err).__name__}")
+
+    def _dispatch_own(self, msg: ConsensusMsg, now_ms: int) -> None:
+        """Handles a message this node just sent to itself (it is among the recipients of the
+        action emitted with it) without waiting for it to come back. Only a few levels deep:
+        a validator that leads several rounds in a row (a network of one) would otherwise
+        recurse once per round without ever returning to its caller; past the limit the copy
+        delivered with the emitted action carries on."""
+        if self._own_depth >= _MAX_OWN_DEPTH:
+            self.counters["own_messages_deferred"] += 1
+            return
+        self._own_depth += 1
+        try:
+            self._dispatch(self.author, msg, now_ms)
+        finally:
+            self._own_depth -= 1
 
     def _defer(self, sender: AccountAddress, msg: ConsensusMsg) -> None:
         if len(self._deferred) >= self.config.max_deferred_messages:
@@ -524,7 +543,7 @@ class RoundManager:
         self.counters["proposals_sent"] += 1
         msg = ProposalMsg(Block(data, signature), bs.sync_info())
         self._emit(Broadcast(self.validators, MsgProposal(msg)))
-        self._dispatch(self.author, MsgProposal(msg), now_ms)
+        self._dispatch_own(MsgProposal(msg), now_ms)
 
     def _on_proposal(self, sender: AccountAddress, msg: ProposalMsg, now_ms: int) -> None:
         block = msg.proposal
@@ -534,6 +553,11 @@ class RoundManager:
         if self.block_store is not None and block.round < self.current_round:
             self._drop("stale_proposal")
             self._help_peer(sender, block.round)
+            return
+        if sender == self.author and self._proposals_seen.get((sender, block.round)) == block.id:
+            # The copy of this node's own proposal delivered with the broadcast, after it was
+            # handled in place: nothing left to do (and verifying it re-encodes the block).
+            self._drop("own_proposal_again")
             return
         msg.verify(self.verifier)
         if not self._sync_up(msg.sync_info, sender, now_ms):
@@ -585,7 +609,7 @@ class RoundManager:
         msg = VoteMsg(vote, bs.sync_info())
         self._emit(Send(next_leader, MsgVote(msg)))
         if next_leader == self.author:
-            self._dispatch(self.author, MsgVote(msg), now_ms)
+            self._dispatch_own(MsgVote(msg), now_ms)
 
     def _on_vote(self, sender: AccountAddress, msg: VoteMsg, now_ms: int) -> None:
         vote = msg.vote
@@ -684,4 +708,4 @@ class RoundManager:
         self.round_state.record_vote(vote)
         msg = VoteMsg(vote, bs.sync_info())
         self._emit(Broadcast(self.validators, MsgVote(msg)))
-        self._dispatch(self.author, MsgVote(msg), now_ms)
+        self._dispatch_own(MsgVote(msg), now_ms)

@@ -18,6 +18,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from libra.consensus.errors import StateComputerError
 from libra.consensus.state_computer import StateComputeResult
@@ -41,6 +42,7 @@ from libra.types.ledger import LedgerInfoWithV0
 
 __all__ = [
     "RESERVED_VM_ADDRESS",
+    "CachedLedgerView",
     "CommittedBlock",
     "ExecutionEngine",
     "LedgerStateView",
@@ -84,9 +86,7 @@ def to_commit(
     last = len(kept) - 1
     out = []
     for i, (txn, o) in enumerate(kept):
-        keep = o.status
-        assert isinstance(keep, Keep)
-        status = keep.status
+        status = cast(Keep, o.status).status  # committed() keeps only Keep outputs
         out.append(
             TransactionToCommit(
                 txn,
@@ -109,6 +109,76 @@ class LedgerStateView:
 
     def get_account_blob(self, address: AccountAddress) -> bytes | None:
         return self.db.get_account_state(address)
+
+
+_MISSING = object()
+
+
+class CachedLedgerView:
+    """The committed ledger's latest state with a cache of account blobs.
+
+    Reading an account from the ledger walks the state tree in LMDB (several node reads and
+    decodes); a validator under load reads the same accounts over and over (admission, the
+    mempool's sequence numbers, execution on the committed state). The engine that owns the
+    view updates the cache with every block it commits and clears it when anything else
+    writes the ledger (state sync). Safe for concurrent readers: a blob read from the
+    database is cached only if no commit happened during the read."""
+
+    __slots__ = ("_blobs", "_capacity", "_generation", "_lock", "db")
+
+    def __init__(self, db: LedgerDB, capacity: int = 200_000) -> None:
+        self.db = db
+        self._blobs: dict[AccountAddress, bytes | None] = {}
+        self._capacity = capacity
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def get_account_blob(self, address: AccountAddress) -> bytes | None:
+        with self._lock:
+            blob = self._blobs.get(address, _MISSING)
+            generation = self._generation
+        if blob is not _MISSING:
+            return blob  # type: ignore[return-value]
+        fresh = self.db.get_account_state(address)
+        with self._lock:
+            if self._generation == generation:
+                if len(self._blobs) >= self._capacity:
+                    self._blobs.clear()
+                self._blobs[address] = fresh
+        return fresh
+
+    def committed(self, updates: Sequence[TransactionToCommit]) -> None:
+        """Records the account changes of a block just written to the ledger."""
+        with self._lock:
+            self._generation += 1
+            blobs = self._blobs
+            for t in updates:
+                for address, blob in t.account_updates.items():
+                    blobs[address] = None if blob is None else bytes(blob)
+
+    def clear(self) -> None:
+        """Forgets everything (the ledger was written by someone else)."""
+        with self._lock:
+            self._generation += 1
+            self._blobs.clear()
+
+
+class _ChainView:
+    """The state after a chain of uncommitted blocks: their account changes over the
+    committed state (the same state as the chain's speculative state, without walking the
+    state tree for every account read)."""
+
+    __slots__ = ("base", "changes")
+
+    def __init__(self, base: StateView, changes: dict[AccountAddress, bytes | None]) -> None:
+        self.base = base
+        self.changes = changes
+
+    def get_account_blob(self, address: AccountAddress) -> bytes | None:
+        changes = self.changes
+        if address in changes:
+            return changes[address]
+        return self.base.get_account_blob(address)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -152,6 +222,8 @@ class ExecutionEngine:
         self._verified: OrderedDict[HashValue, None] = OrderedDict()
         self._verified_capacity = verified_capacity
         self._lock = threading.Lock()
+        self.view = CachedLedgerView(db)
+        """The committed state (cached); what blocks on the committed ledger execute on."""
         self.blocks_computed = 0
         self.signature_checked_blocks = 0
 
@@ -175,7 +247,7 @@ class ExecutionEngine:
     def compute(self, block: Block, parent_block_id: HashValue) -> StateComputeResult:
         parent = self._computed.get(parent_block_id)
         spec_parent = parent.state if parent is not None and not parent.state.committed else None
-        view: StateView = spec_parent if spec_parent is not None else LedgerStateView(self.db)
+        view: StateView = self.view if spec_parent is None else self._chain_view(spec_parent)
         txns = block_transactions(block)
         verified = self._all_verified(block.payload)
         if not verified:
@@ -195,6 +267,19 @@ class ExecutionEngine:
             raise StateComputerError("an executed block left the ledger empty")
         return StateComputeResult(state.accumulator_root, version, output.epoch_state)
 
+    def _chain_view(self, state: SpeculativeState) -> StateView:
+        """What a block on the uncommitted ``state`` executes on: the account changes of the
+        uncommitted chain over the cached committed state, when the chain starts right at the
+        committed state (the usual case); else ``state`` itself (it reads the state tree)."""
+        chain = state.chain()
+        if not chain or chain[-1].base_state_version != self.db.state_version:
+            return state
+        changes: dict[AccountAddress, bytes | None] = {}
+        for s in reversed(chain):
+            for t in s.transactions:
+                changes.update(t.account_updates)
+        return _ChainView(self.view, changes)
+
     def commit(self, blocks: Sequence[Block], ledger_info: LedgerInfoWithV0) -> None:
         states = [c.state for b in blocks if (c := self._computed.get(b.id)) is not None]
         states = [s for s in states if not s.committed]
@@ -207,8 +292,10 @@ class ExecutionEngine:
             for i, s in enumerate(states):
                 li = ledger_info if i == len(states) - 1 else None
                 r = self.db.commit_block(s, li)
+                self.view.committed(s.transactions)
                 done.append(CommittedBlock(r.first_version, s.transactions))
         except StorageError as e:
+            self.view.clear()
             raise StateComputerError(f"commit failed: {e}") from e
         last_round = ledger_info.ledger_info.commit_info.round
         ends_epoch = ledger_info.ledger_info.ends_epoch()
@@ -219,6 +306,7 @@ class ExecutionEngine:
 
     def sync_to(self, ledger_info: LedgerInfoWithV0) -> None:
         self._computed.clear()
+        self.view.clear()
         have = self.db.latest_version
         target = ledger_info.ledger_info.commit_info.version
         log.info("sync to version %d (have %s)", target, have)
@@ -228,7 +316,10 @@ class ExecutionEngine:
             raise StateComputerError(
                 f"cannot sync to version {target}: this node has no state sync"
             )
-        self.syncer(ledger_info)
+        try:
+            self.syncer(ledger_info)
+        finally:
+            self.view.clear()
 
 
 class GenesisError(Exception):

@@ -29,6 +29,36 @@ _new_key = bytes.__new__
 """Builds an EventKey from a slice whose length the caller checks (skips re-validation)."""
 
 
+_ONE_BALANCE: dict[int, tuple[struct.Struct, struct.Struct]] = {}
+"""Blob layouts (for decoding, for encoding) of accounts holding one balance, by the length
+of its BCS-encoded currency code."""
+
+
+def _one_balance_layout(code_len: int) -> tuple[struct.Struct, struct.Struct]:
+    """Authentication key, sequence number, frozen, role, balance count (1), the code as a
+    BCS byte vector of ``code_len`` bytes, the amount, then both payment event handles. The
+    decoding layout reads the frozen byte as a number (the caller rejects values above 1)."""
+    layouts = (
+        struct.Struct(f"<32sQBBB{code_len}sQQB24sQB24s"),
+        struct.Struct(f"<32sQ?BB{code_len}sQQB24sQB24s"),
+    )
+    _ONE_BALANCE[code_len] = layouts
+    return layouts
+
+
+_CODES: dict[bytes, str] = {}
+"""Currency codes by their BCS encoding (as read from blobs)."""
+
+
+def _code_of(kb: bytes) -> str:
+    """The code of a BCS byte vector ``kb`` whose one-byte length prefix the caller checked;
+    raises UnicodeDecodeError unless it is UTF-8. Remembers the first few hundred codes."""
+    code = kb[1:].decode("utf-8")
+    if len(_CODES) < 256:
+        _CODES[kb] = code
+    return code
+
+
 def _code_bytes(code: str) -> bytes:
     enc = _CODE_PREFIX.get(code)
     if enc is None:
@@ -169,26 +199,48 @@ class Account:
         n = len(bal)
         if n >= 128:
             return bcs.encode(self.to_state())
-        parts = [self.auth_key, _SFR.pack(self.seq, self.frozen, self.role), bytes((n,))]
-        if n == 1:
-            for code, amount in bal.items():
-                parts.append(_code_bytes(code))
-                parts.append(_pack_q(amount))
-        else:
-            encoded = sorted((_code_bytes(c), v) for c, v in bal.items())
-            for cb, amount in encoded:
-                parts.append(cb)
-                parts.append(_pack_q(amount))
-        parts.append(_pack_q(self.recv_counter))
-        parts.append(b"\x18")
-        parts.append(self.recv_key)
-        parts.append(_pack_q(self.sent_counter))
-        parts.append(b"\x18")
-        parts.append(self.sent_key)
         raw = self._details_raw
         if raw is None:
             raw = bcs.encode(self.details)
             self._details_raw = raw
+        auth_key = self.auth_key
+        recv_key = self.recv_key
+        sent_key = self.sent_key
+        if n == 1 and len(auth_key) == 32 and len(recv_key) == 24 and len(sent_key) == 24:
+            for code, amount in bal.items():
+                cb = _code_bytes(code)
+                layouts = _ONE_BALANCE.get(len(cb))
+                if layouts is None:
+                    layouts = _one_balance_layout(len(cb))
+                return (
+                    layouts[1].pack(
+                        auth_key,
+                        self.seq,
+                        self.frozen,
+                        self.role,
+                        1,
+                        cb,
+                        amount,
+                        self.recv_counter,
+                        24,
+                        recv_key,
+                        self.sent_counter,
+                        24,
+                        sent_key,
+                    )
+                    + raw
+                )
+        parts = [auth_key, _SFR.pack(self.seq, self.frozen, self.role), bytes((n,))]
+        encoded = sorted((_code_bytes(c), v) for c, v in bal.items())
+        for cb, amount in encoded:
+            parts.append(cb)
+            parts.append(_pack_q(amount))
+        parts.append(_pack_q(self.recv_counter))
+        parts.append(b"\x18")
+        parts.append(recv_key)
+        parts.append(_pack_q(self.sent_counter))
+        parts.append(b"\x18")
+        parts.append(sent_key)
         parts.append(raw)
         return b"".join(parts)
 
@@ -197,6 +249,44 @@ class Account:
         """Parses a blob; the details stay raw until first used. Any irregularity in the hot
         part falls back to the strict generic decoder."""
         try:
+            if blob[42] == 1 and blob[43] < 127:
+                # One balance (the common case): every hot field in one unpack.
+                ln = blob[43] + 1
+                layouts = _ONE_BALANCE.get(ln)
+                if layouts is None:
+                    layouts = _one_balance_layout(ln)
+                layout = layouts[0]
+                (
+                    auth_key,
+                    seq,
+                    frozen_b,
+                    role,
+                    _,
+                    kb,
+                    amount,
+                    recv_counter,
+                    recv_tag,
+                    recv_raw,
+                    sent_counter,
+                    sent_tag,
+                    sent_raw,
+                ) = layout.unpack_from(blob)
+                if frozen_b > 1 or recv_tag != 24 or sent_tag != 24 or len(blob) <= layout.size:
+                    raise ValueError("irregular")
+                return cls(
+                    address,
+                    auth_key,
+                    seq,
+                    frozen_b == 1,
+                    role,
+                    {_CODES.get(kb) or _code_of(kb): amount},
+                    recv_counter,
+                    _new_key(EventKey, recv_raw),
+                    sent_counter,
+                    _new_key(EventKey, sent_raw),
+                    None,
+                    blob[layout.size :],
+                )
             seq, frozen_b, role = _SFR.unpack_from(blob, 32)
             n = blob[42]
             if n >= 128 or blob[40] > 1:

@@ -24,6 +24,9 @@ from libra.types import (
     TypeTag,
 )
 
+_UNREAD: Any = object()
+"""Marks an address not read yet in this block (None means read and absent)."""
+
 
 class StateView(Protocol):
     """Read access to the account blobs of one state version."""
@@ -61,10 +64,9 @@ class BlockState:
         self.dirty: set[AccountAddress] = set()
 
     def get(self, address: AccountAddress) -> Account | None:
-        try:
-            return self.accounts[address]
-        except KeyError:
-            pass
+        acct = self.accounts.get(address, _UNREAD)
+        if acct is not _UNREAD:
+            return acct  # type: ignore[no-any-return]
         blob = self.view.get_account_blob(address)
         acct = Account.decode(address, blob) if blob is not None else None
         self.accounts[address] = acct

@@ -88,19 +88,39 @@ def transaction_size(txn: SignedTransaction) -> int:
         return len(bcs.encode(txn))
     sf = payload.value
     module_name = sf.module.name
+    function = sf.function
     code = raw.gas_currency_code
-    if not (module_name.isascii() and sf.function.isascii() and code.isascii()):
+    if not (module_name.isascii() and function.isascii() and code.isascii()):
         return len(bcs.encode(txn))
-    size = 16 + 8 + 8 + 8 + 8 + 1  # sender, seq, max gas, price, expiry, chain id
-    size += _uleb_len(len(code)) + len(code)
-    size += 1 + 16 + _uleb_len(len(module_name)) + len(module_name)
-    size += _uleb_len(len(sf.function)) + len(sf.function)
-    size += _uleb_len(len(sf.ty_args))
-    for t in sf.ty_args:
-        size += tag_size(t)
+    ty_args = sf.ty_args
     args = sf.args
-    size += _uleb_len(len(args))
+    lc = len(code)
+    lm = len(module_name)
+    lf = len(function)
+    nt = len(ty_args)
+    na = len(args)
+    # sender, seq, max gas, price, expiry, chain id (49); payload tag and module address (17)
+    size = 66 + lc + lm + lf + _ED25519_AUTH_SIZE
+    if lc < 0x80 and lm < 0x80 and lf < 0x80 and nt < 0x80 and na < 0x80:
+        size += 5
+    else:
+        size += _uleb_len(lc) + _uleb_len(lm) + _uleb_len(lf) + _uleb_len(nt) + _uleb_len(na)
+    for t in ty_args:
+        if type(t) is TypeTagStruct:
+            st = t.value
+            m = st.module
+            n = st.name
+            if (
+                not st.type_params
+                and len(m) < 0x80
+                and len(n) < 0x80
+                and m.isascii()
+                and n.isascii()
+            ):
+                size += 20 + len(m) + len(n)  # tag, address, module, name, no type parameters
+                continue
+        size += tag_size(t)
     for a in args:
-        n = len(a)
-        size += n + (1 if n < 0x80 else _uleb_len(n))
-    return size + _ED25519_AUTH_SIZE
+        n_ = len(a)
+        size += n_ + 1 if n_ < 0x80 else n_ + _uleb_len(n_)
+    return size

@@ -8,6 +8,7 @@ type arguments and its decoded arguments, and either completes or raises
 from __future__ import annotations
 
 import dataclasses
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -75,10 +76,14 @@ MAX_RECOVERY_KEYS = 256
 DEFAULT_VOTING_POWER = 1
 
 
+_unpack_u64 = struct.Struct("<Q").unpack
+
+
 def _dec_u64(data: bytes) -> int:
     if len(data) != 8:
         raise bcs.DecodeError(0, f"u64 argument of {len(data)} bytes")
-    return int.from_bytes(data, "little")
+    value: int = _unpack_u64(data)[0]
+    return value
 
 
 _new_address = bytes.__new__
@@ -132,6 +137,34 @@ class ScriptSpec:
     signers: int = 1
     decoders: tuple[Callable[[bytes], Any], ...] = ()
     """The BCS decoder of each parameter (filled in at registration)."""
+    decode_args: Callable[[tuple[bytes, ...]], list[Any]] = dataclasses.field(
+        init=False, repr=False, compare=False
+    )
+    """Applies ``decoders`` to a tuple of as many arguments."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "decode_args", args_decoder(self.decoders))
+
+
+def args_decoder(
+    decoders: tuple[Callable[[bytes], Any], ...],
+) -> Callable[[tuple[bytes, ...]], list[Any]]:
+    """A function applying ``decoders`` to a tuple of exactly as many BCS arguments, with the
+    decoders called directly for the common arities (a ``map`` costs more per argument)."""
+    n = len(decoders)
+    if n == 1:
+        (d0,) = decoders
+        return lambda args: [d0(args[0])]
+    if n == 2:
+        d0, d1 = decoders
+        return lambda args: [d0(args[0]), d1(args[1])]
+    if n == 3:
+        d0, d1, d2 = decoders
+        return lambda args: [d0(args[0]), d1(args[1]), d2(args[2])]
+    if n == 4:
+        d0, d1, d2, d3 = decoders
+        return lambda args: [d0(args[0]), d1(args[1]), d2(args[2]), d3(args[3])]
+    return lambda args: [d(a) for d, a in zip(decoders, args, strict=True)]
 
 
 SCRIPTS: dict[tuple[str, str], ScriptSpec] = {}

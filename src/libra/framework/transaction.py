@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import operator
+from collections.abc import Callable
 from typing import Any, NamedTuple, cast
 
 from libra import bcs
@@ -157,6 +157,44 @@ class TransactionOutput:
         return type(self.status) is Keep
 
 
+def _output_builder() -> Callable[
+    [TransactionStatus, int, tuple[ContractEvent, ...], tuple[AccountAddress, ...], str],
+    TransactionOutput,
+]:
+    """``TransactionOutput(status, gas_used, events, written, detail)`` setting the slots
+    directly: the frozen dataclass's ``__init__`` goes through ``object.__setattr__`` once
+    per field, a noticeable part of a payment's cost."""
+    slots = vars(TransactionOutput)
+    set_status = slots["status"].__set__
+    set_gas = slots["gas_used"].__set__
+    set_events = slots["events"].__set__
+    set_written = slots["written"].__set__
+    set_detail = slots["detail"].__set__
+    set_blobs = slots["blobs"].__set__
+    new = object.__new__
+
+    def build(
+        status: TransactionStatus,
+        gas_used: int,
+        events: tuple[ContractEvent, ...],
+        written: tuple[AccountAddress, ...],
+        detail: str,
+    ) -> TransactionOutput:
+        out: TransactionOutput = new(TransactionOutput)
+        set_status(out, status)
+        set_gas(out, gas_used)
+        set_events(out, events)
+        set_written(out, written)
+        set_detail(out, detail)
+        set_blobs(out, None)
+        return out
+
+    return build
+
+
+_new_output = _output_builder()
+
+
 class BlockError(FrameworkError):
     """A block metadata transaction is invalid: the whole block must be rejected."""
 
@@ -175,6 +213,21 @@ class Prepared(NamedTuple):
     args: tuple[Any, ...]
     is_script: bool
     size: int
+
+
+_new_prepared = tuple.__new__
+"""Builds a :class:`Prepared` without its Python-level ``__new__`` (same tuple)."""
+_sha3_256 = hashlib.sha3_256
+_transaction_size = gas.transaction_size
+_MAX_TRANSACTION_SIZE_IN_BYTES = gas.MAX_TRANSACTION_SIZE_IN_BYTES
+_MAXIMUM_NUMBER_OF_GAS_UNITS = gas.MAXIMUM_NUMBER_OF_GAS_UNITS
+_MIN_TRANSACTION_GAS_UNITS = gas.MIN_TRANSACTION_GAS_UNITS
+_LARGE_TRANSACTION_CUTOFF = gas.LARGE_TRANSACTION_CUTOFF
+_MIN_PRICE_PER_GAS_UNIT = gas.MIN_PRICE_PER_GAS_UNIT
+_MAX_PRICE_PER_GAS_UNIT = gas.MAX_PRICE_PER_GAS_UNIT
+_EXECUTION_COST = gas.EXECUTION_COST
+_DEFAULT_EXECUTION_COST = gas.DEFAULT_EXECUTION_COST
+_U64_MAX = ops.U64_MAX
 
 
 def _resolve(
@@ -222,27 +275,29 @@ def prologue(
     accepted (the transaction waits for its turn)."""
     raw = signed.raw_txn
     if size is None:
-        size = gas.transaction_size(signed)
-    if size > gas.MAX_TRANSACTION_SIZE_IN_BYTES:
+        size = _transaction_size(signed)
+    if size > _MAX_TRANSACTION_SIZE_IN_BYTES:
         raise PrologueError(
             StatusCode.EXCEEDED_MAX_TRANSACTION_SIZE,
             f"{size} bytes > {gas.MAX_TRANSACTION_SIZE_IN_BYTES}",
         )
     max_gas = raw.max_gas_amount
     price = raw.gas_unit_price
-    if max_gas > gas.MAXIMUM_NUMBER_OF_GAS_UNITS:
+    if max_gas > _MAXIMUM_NUMBER_OF_GAS_UNITS:
         raise PrologueError(
             StatusCode.MAX_GAS_UNITS_EXCEEDS_MAX_GAS_UNITS_BOUND,
             f"{max_gas} > {gas.MAXIMUM_NUMBER_OF_GAS_UNITS}",
         )
-    intrinsic = gas.intrinsic_gas(size)
+    intrinsic = (
+        _MIN_TRANSACTION_GAS_UNITS if size <= _LARGE_TRANSACTION_CUTOFF else gas.intrinsic_gas(size)
+    )
     if max_gas < intrinsic:
         raise PrologueError(
             StatusCode.MAX_GAS_UNITS_BELOW_MIN_TRANSACTION_GAS_UNITS, f"{max_gas} < {intrinsic}"
         )
-    if price < gas.MIN_PRICE_PER_GAS_UNIT:
+    if price < _MIN_PRICE_PER_GAS_UNIT:
         raise PrologueError(StatusCode.GAS_UNIT_PRICE_BELOW_MIN_BOUND, str(price))
-    if price > gas.MAX_PRICE_PER_GAS_UNIT:
+    if price > _MAX_PRICE_PER_GAS_UNIT:
         raise PrologueError(
             StatusCode.GAS_UNIT_PRICE_ABOVE_MAX_BOUND, f"{price} > {gas.MAX_PRICE_PER_GAS_UNIT}"
         )
@@ -276,7 +331,7 @@ def prologue(
     if sender.frozen:
         raise PrologueError(StatusCode.SENDING_ACCOUNT_FROZEN, raw.sender.hex())
     if type(auth) is Ed25519Authenticator:
-        key = hashlib.sha3_256(auth.public_key + b"\x00").digest()
+        key = _sha3_256(auth.public_key + b"\x00").digest()
     else:
         key = bytes(auth.sender_authentication_key())
     if key != sender.auth_key:
@@ -301,13 +356,13 @@ def prologue(
                 StatusCode.BAD_TRANSACTION_FEE_CURRENCY, f"fees cannot be paid in {code}"
             )
         balance = sender.balances.get(code)
-        if balance is None or balance < max_fee or max_fee > ops.U64_MAX:
+        if balance is None or balance < max_fee or max_fee > _U64_MAX:
             raise PrologueError(
                 StatusCode.INSUFFICIENT_BALANCE_FOR_TRANSACTION_FEE,
                 f"balance {balance} {code} < {max_fee}",
             )
     seq = raw.sequence_number
-    if seq >= ops.U64_MAX:
+    if seq >= _U64_MAX:
         raise PrologueError(StatusCode.SEQUENCE_NUMBER_TOO_BIG, str(seq))
     if seq < sender.seq:
         raise PrologueError(StatusCode.SEQUENCE_NUMBER_TOO_OLD, f"{seq} < {sender.seq}")
@@ -317,7 +372,7 @@ def prologue(
         raise PrologueError(
             StatusCode.TRANSACTION_EXPIRED, f"expired at {raw.expiration_timestamp_secs}"
         )
-    return Prepared(sender, signers, spec, ty_args, args, is_script, size)
+    return _new_prepared(Prepared, (sender, signers, spec, ty_args, args, is_script, size))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,7 +403,7 @@ def _decode_inputs(p: Prepared) -> tuple[list[str], list[Any]]:
             values.append(cast(Any, arg).value)
         return codes, values
     try:
-        return codes, list(map(operator.call, spec.decoders, args))
+        return codes, spec.decode_args(args)
     except (bcs.DecodeError, ValueError) as e:
         raise _Misc(f"cannot decode the arguments of {spec.name}: {e}") from None
 
@@ -400,10 +455,8 @@ def apply_user_transaction(
         detail = str(e)
     size = p.size
     gas_used = (
-        gas.MIN_TRANSACTION_GAS_UNITS
-        if size <= gas.LARGE_TRANSACTION_CUTOFF
-        else gas.intrinsic_gas(size)
-    ) + gas.EXECUTION_COST.get(spec.name, gas.DEFAULT_EXECUTION_COST)
+        _MIN_TRANSACTION_GAS_UNITS if size <= _LARGE_TRANSACTION_CUTOFF else gas.intrinsic_gas(size)
+    ) + _EXECUTION_COST.get(spec.name, _DEFAULT_EXECUTION_COST)
     max_gas = raw.max_gas_amount
     if gas_used > max_gas:
         if status is EXECUTED:
@@ -425,7 +478,7 @@ def apply_user_transaction(
     sender.seq += 1
     written = ctx.written
     written.add(sender.address)
-    return TransactionOutput(status, gas_used, tuple(ctx.events), tuple(written), detail)
+    return _new_output(status, gas_used, tuple(ctx.events), tuple(written), detail)
 
 
 def charge_fee(ctx: Ctx, sender: Account, code: str, fee: int) -> None:

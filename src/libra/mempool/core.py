@@ -144,7 +144,8 @@ class Mempool:
     ``validate(txn)`` is the prologue check: None when the transaction may be admitted,
     otherwise a status saying why not. ``sequence_number_of(address)`` returns an account's
     current (committed) sequence number; it is asked when a sender with no pending
-    transaction appears.
+    transaction appears. ``on_insert(hash)``, if given, is told of every transaction admitted
+    (it passed ``validate``), with the hash the mempool computed anyway.
     """
 
     def __init__(
@@ -154,12 +155,14 @@ class Mempool:
         *,
         capacity: int = DEFAULT_CAPACITY,
         capacity_per_sender: int = DEFAULT_CAPACITY_PER_SENDER,
+        on_insert: Callable[[HashValue], None] | None = None,
     ) -> None:
         if capacity <= 0 or capacity_per_sender <= 0:
             raise MempoolConfigError(
                 f"capacities must be positive: {capacity}, {capacity_per_sender}"
             )
         self._validate = validate
+        self._on_insert = on_insert
         self._sequence_number_of = sequence_number_of
         self.capacity = capacity
         self.capacity_per_sender = capacity_per_sender
@@ -259,6 +262,8 @@ class Mempool:
         status = self._validate(txn)
         if status is not None:
             return AdmissionResult(MempoolStatusCode.VM_ERROR, f"rejected: {status}", status)
+        if self._on_insert is not None:
+            self._on_insert(txn_hash)
         if acct is None:
             acct = self._accounts[sender] = _Account(next_seq)
         self._arrivals += 1

@@ -157,11 +157,22 @@ class MempoolService:
 
     def handle_message(self, peer: AccountAddress, data: bytes) -> None:
         """Process one mempool message from ``peer``; malformed ones are counted and dropped."""
+        message = self.decode_message(data)
+        if message is not None:
+            self.handle_decoded(peer, message)
+
+    def decode_message(self, data: bytes) -> MempoolMessage | None:
+        """A peer's message, or None (counted) if it is malformed. Touches nothing else, so a
+        caller may decode (and check signatures) before taking the lock it handles under."""
         try:
-            message = bcs.decode(MempoolMessage, data)
+            message: MempoolMessage = bcs.decode(MempoolMessage, data)
         except bcs.DecodeError:
             self.metrics.malformed_messages += 1
-            return
+            return None
+        return message
+
+    def handle_decoded(self, peer: AccountAddress, message: MempoolMessage) -> None:
+        """Process a message :meth:`decode_message` returned."""
         if isinstance(message, BroadcastTransactionsRequest):
             self._on_request(peer, message)
         elif isinstance(message, BroadcastTransactionsResponse):

@@ -48,6 +48,10 @@ class NodeConfig:
     """The Treasury Compliance key the faucet signs with (test networks only)."""
     max_block_transactions: int = 2_000
     round_timeout_ms: int = 1_000
+    idle_block_wait_ms: int = 200
+    """A leader with nothing to propose (empty mempool, no transactions in uncommitted blocks)
+    waits up to this long for a transaction before proposing an empty block: an idle network
+    makes a few blocks a second, enough for the ledger clock, instead of as many as it can."""
     format_version: int = FORMAT_VERSION
 
     @property

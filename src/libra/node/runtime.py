@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import gc
 import itertools
 import logging
 import queue
@@ -39,10 +40,19 @@ from libra.consensus.node import ConsensusNode, EpochStarted, NodeAction, leader
 from libra.consensus.round_manager import Broadcast, Committed, ConsensusConfig, Send, SetTimer
 from libra.consensus.safety_rules import FileSafetyStorage
 from libra.crypto import Ed25519PrivateKey, HashValue
-from libra.execution import validate_transaction
 from libra.execution.engine import CommittedBlock, ExecutionEngine, LedgerStateView, bootstrap
-from libra.framework import account_state, root_config
+from libra.framework import (
+    Account,
+    BlockState,
+    FrameworkError,
+    PrologueError,
+    StatusCode,
+    account_state,
+    prologue,
+    root_config,
+)
 from libra.mempool.core import AdmissionResult, Mempool
+from libra.mempool.messages import BroadcastTransactionsRequest
 from libra.mempool.service import MempoolService
 from libra.network import Network, NetworkPrivateKey, PeerInfo
 from libra.node.config import ConfigError, NodeFiles
@@ -60,6 +70,7 @@ from libra.state_sync import (
 )
 from libra.storage import LedgerDB
 from libra.types import (
+    DIEM_ROOT_ADDRESS,
     AccountAddress,
     AuthenticationKey,
     LedgerInfoWithSignatures,
@@ -78,6 +89,12 @@ CHANNEL_MEMPOOL = 1
 CHANNEL_STATE_SYNC = 2
 
 _TICK_SECS = 0.05
+_MAX_BLOCK_BYTES = 4 * 1024 * 1024
+_GC_THRESHOLDS = (50_000, 20, 100)
+"""The cyclic collector's thresholds while the node runs (Python's default is 700, 10, 10):
+a validator under load allocates millions of short-lived acyclic objects (decoded
+transactions, states, events), and the default collects, scanning the long-lived heap
+(mempool, caches) in the consensus thread and the event loop alike, far too often."""
 _SYNC_TIMEOUT_SECS = 10.0
 
 
@@ -88,19 +105,60 @@ def _now_ms() -> int:
 class SharedMempool:
     """The mempool under one lock: consensus's payload source and the API's submitter."""
 
-    def __init__(self, service: MempoolService) -> None:
+    def __init__(self, service: MempoolService, idle_wait_secs: float = 0.0) -> None:
         self.service = service
         self.lock = threading.Lock()
+        self.idle_wait_secs = idle_wait_secs
+        self._arrived = threading.Condition(self.lock)
+        """Notified (under the lock) whenever transactions are admitted."""
+        self.preverified: frozenset[int] = frozenset()
+        """While the lock is held: ``id()`` of the transactions being admitted whose signatures
+        were already checked (before taking the lock)."""
 
     # TransactionSubmitter (API threads)
     def submit(self, txn: SignedTransaction) -> AdmissionResult:
+        # The signature is checked before taking the lock: libsodium releases the GIL, so
+        # other submissions, the event loop and consensus go on meanwhile. A transaction
+        # whose signature fails is admitted as usual (the prologue checks and rejects it).
+        ok = txn.verify_signature()
         with self.lock:
-            return self.service.submit(txn)
+            self.preverified = frozenset((id(txn),)) if ok else frozenset()
+            try:
+                result = self.service.submit(txn)
+            finally:
+                self.preverified = frozenset()
+            if result.inserted:
+                self._arrived.notify_all()
+            return result
+
+    # Peer batches (event loop)
+    def handle_message(self, peer: AccountAddress, body: bytes) -> None:
+        message = self.service.decode_message(body)
+        if message is None:
+            return
+        ok: frozenset[int] = frozenset()
+        if isinstance(message, BroadcastTransactionsRequest):
+            ok = frozenset(id(t) for t in message.transactions if t.verify_signature())
+        with self.lock:
+            self.preverified = ok
+            try:
+                self.service.handle_decoded(peer, message)
+            finally:
+                self.preverified = frozenset()
+            if ok:
+                self._arrived.notify_all()
 
     # PayloadSource (consensus thread)
     def pull(self, max_txns: int, exclude: frozenset[HashValue]) -> tuple[SignedTransaction, ...]:
+        """Up to ``max_txns`` ready transactions. When there are none and no uncommitted block
+        carries any (``exclude`` is empty), waits up to ``idle_wait_secs`` for one to arrive."""
+        mp = self.service.mempool
         with self.lock:
-            return tuple(self.service.mempool.get_batch(max_txns, 4 * 1024 * 1024, exclude))
+            batch = mp.get_batch(max_txns, _MAX_BLOCK_BYTES, exclude)
+            if batch or exclude or self.idle_wait_secs <= 0:
+                return tuple(batch)
+            self._arrived.wait(self.idle_wait_secs)
+            return tuple(mp.get_batch(max_txns, _MAX_BLOCK_BYTES, exclude))
 
     def notify_committed(self, payload: Sequence[SignedTransaction]) -> None:
         # Committed transactions were removed when their block was written (on_commit); what
@@ -108,6 +166,10 @@ class SharedMempool:
         with self.lock:
             mp = self.service.mempool
             for t in payload:
+                raw = t.raw_txn
+                known = mp.known_sequence_number(raw.sender)
+                if known is None or raw.sequence_number < known:
+                    continue  # committed (and removed), or never here: no hash needed
                 h = t.hash()
                 if h in mp:
                     mp.reject(h)
@@ -201,13 +263,18 @@ class ValidatorNode:
         self.sync_server = StateSyncServer(self.db)
         self.sync_client = StateSyncClient(self.db, self._fetch_chunk, attempts=3)
         self.engine = ExecutionEngine(self.db, syncer=self._sync_to, on_commit=self._on_commit)
+        self._root_blob: bytes | None = None
+        self._root_account: Account | None = None
         view = LedgerStateView(self.db)
         self.network = Network(self.address, self.network_key, trusted_peers(view))
         self.mempool = SharedMempool(
             MempoolService(
-                Mempool(self._validate, self._sequence_number_of),
+                Mempool(
+                    self._validate, self._sequence_number_of, on_insert=self.engine.mark_verified
+                ),
                 _MempoolTransport(self.network),
-            )
+            ),
+            idle_wait_secs=cfg.idle_block_wait_ms / 1000,
         )
         self.consensus = self._make_consensus()
         self.epoch_state: EpochState | None = None
@@ -246,13 +313,40 @@ class ValidatorNode:
         )
 
     def _validate(self, txn: SignedTransaction) -> object | None:
-        status = validate_transaction(LedgerStateView(self.db), txn, int(time.time()))
-        if status is None:
-            self.engine.mark_verified(txn.hash())
-        return status
+        """The mempool's admission check (the prologue, signature included), called under the
+        mempool lock. The signature was usually checked already, before the lock was taken
+        (:attr:`SharedMempool.preverified`); otherwise the prologue checks it. An admitted
+        transaction's hash goes to the engine's verified set (the mempool's ``on_insert``), so
+        execution does not check its signature again.
+
+        The Diem root account (the on-chain configuration the prologue reads) is decoded
+        once per version of its blob, not once per transaction: decoding it costs more than
+        the rest of the prologue. The prologue only reads the accounts it is given."""
+        view = self.engine.view
+        block = BlockState(view)
+        blob = view.get_account_blob(DIEM_ROOT_ADDRESS)
+        if blob is not None:
+            if blob != self._root_blob or self._root_account is None:
+                root = Account.decode(DIEM_ROOT_ADDRESS, blob)
+                root.details  # noqa: B018 - decoded once, here
+                self._root_blob, self._root_account = blob, root
+            block.accounts[DIEM_ROOT_ADDRESS] = self._root_account
+        try:
+            prologue(
+                block,
+                txn,
+                int(time.time()),
+                signature_verified=id(txn) in self.mempool.preverified,
+                validation=True,
+            )
+        except PrologueError as e:
+            return e.status
+        except FrameworkError:
+            return StatusCode.UNKNOWN_VALIDATION_STATUS
+        return None
 
     def _sequence_number_of(self, address: AccountAddress) -> int:
-        s = account_state(LedgerStateView(self.db), address)
+        s = account_state(self.engine.view, address)
         return s.sequence_number if s is not None else 0
 
     def _on_commit(self, blocks: Sequence[CommittedBlock], li: LedgerInfoWithSignatures) -> None:
@@ -333,8 +427,7 @@ class ValidatorNode:
                 return
             self._inbox.put((peer, msg))
         elif channel == CHANNEL_MEMPOOL:
-            with self.mempool.lock:
-                self.mempool.service.handle_message(peer, body)
+            self.mempool.handle_message(peer, body)
         elif channel == CHANNEL_STATE_SYNC:
             self._on_state_sync(peer, body)
         else:
@@ -347,8 +440,8 @@ class ValidatorNode:
             self.counters["dropped_malformed_state_sync"] += 1
             return
         if isinstance(msg, StateSyncRequest):
-            assert self._loop is not None
-            self._loop.run_in_executor(None, self._serve_chunk, peer, msg)
+            if self._loop is not None:
+                self._loop.run_in_executor(None, self._serve_chunk, peer, msg)
             return
         with self._sync_lock:
             fut = self._sync_waiters.get(request_id_of(msg))
@@ -369,8 +462,9 @@ class ValidatorNode:
     def _consensus_main(self) -> None:
         try:
             self._consensus_loop()
-        except Exception:  # pragma: no cover - a bug; stop the node loudly
+        except Exception as e:  # pragma: no cover - a bug; stop the node loudly
             log.exception("the consensus thread failed")
+            self.failure = f"the consensus thread failed: {type(e).__name__}: {e}"
             self._stopping.set()
             loop = self._loop
             if loop is not None and self._stop_event is not None:
@@ -452,6 +546,8 @@ class ValidatorNode:
     # -- running ---------------------------------------------------------------------------------
 
     _stop_event: asyncio.Event | None = None
+    failure: str | None = None
+    """Why the node stopped by itself (None: it was asked to stop)."""
 
     def endpoints(self) -> dict[str, str]:
         cfg = self.files.config
@@ -503,10 +599,21 @@ class ValidatorNode:
                 raise ConfigError("faucet_port is set but faucet_key_file is not")
             keys_dir = self.files.path(cfg.faucet_key_file or "").parent
             dealer = Ed25519PrivateKey(_read_key(keys_dir / "dealer.key"))
+            # The test network's reserve custodian, when its key is beside the others: the
+            # faucet has it record the reserve deposits an LBR mint needs.
+            custodian_file = keys_dir / "custodian.key"
+            custodian = (
+                Ed25519PrivateKey(_read_key(custodian_file)) if custodian_file.exists() else None
+            )
 
             dealer_address = AuthenticationKey.ed25519(dealer.public_key).derived_address()
             faucet = Faucet(
-                self.reader, self.mempool, FaucetConfig(cfg.chain_id, dealer_address), tc, dealer
+                self.reader,
+                self.mempool,
+                FaucetConfig(cfg.chain_id, dealer_address),
+                tc,
+                dealer,
+                custodian_key=custodian,
             )
             apps.append((create_faucet_app(faucet), cfg.api_host, cfg.faucet_port))
         return apps
@@ -515,6 +622,11 @@ class ValidatorNode:
         """Runs the validator until ``stop`` is set (or the consensus thread fails)."""
         self._loop = asyncio.get_running_loop()
         self._stop_event = stop
+        # What exists now (codecs, genesis state, configuration) lives as long as the node:
+        # keep it out of the collections; collect less often.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*_GC_THRESHOLDS)
         await self.network.start()
         servers = [_uvicorn_server(app, host, port) for app, host, port in self._apps()]
         tasks = [asyncio.create_task(s.serve()) for s in servers]
