@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
-import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,32 +18,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from libra.node.ports import free_port_base
+
 READY_SECS = 90.0
 STOP_SECS = 30.0
 
 
-def free_base(count: int) -> int:
-    """A base port with ``count`` free loopback ports above it."""
-    rng = random.Random()
-    for _ in range(100):
-        base = rng.randrange(20_000, 60_000 - count)
-        socks = []
-        try:
-            for p in range(base, base + count):
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                socks.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free ports")
-
-
 def free_port() -> int:
-    return free_base(1)
+    return free_port_base(1)
 
 
 class LiveTestnet:
@@ -56,7 +36,7 @@ class LiveTestnet:
         self.root = root
         self.validators = validators
         self.chain_id = chain_id
-        base = free_base(2 * validators + 1)
+        base = free_port_base(2 * validators + 1)
         self.validator_base = base
         self.api_port = base + validators
         self.faucet_port = base + 2 * validators

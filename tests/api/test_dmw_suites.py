@@ -22,7 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live_testnet import LiveTestnet, free_base
+from live_testnet import LiveTestnet
+
+from libra.node.ports import free_port_base
 
 pytest.importorskip("diem")
 falcon = pytest.importorskip("falcon")
@@ -67,7 +69,7 @@ class Wallets:
     def __init__(self, net: LiveTestnet, root: Path) -> None:
         self.net = net
         self.root = root
-        base = free_base(2)
+        base = free_port_base(2)
         self.target_port, self.stub_port = base, base + 1
         self.target_url = f"http://127.0.0.1:{self.target_port}"
         self.target_log = root / "target.log"

@@ -6,9 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +20,7 @@ import pytest
 from libra.api.faucet import tiered_mint
 from libra.node.config import NodeFiles
 from libra.node.genesis import create_testnet, load_testnet_keys
+from libra.node.ports import free_port_base
 from libra.types import (
     TREASURY_COMPLIANCE_ADDRESS,
     AuthenticationKey,
@@ -30,26 +29,6 @@ from libra.types import (
 )
 
 DEADLINE = 60.0
-
-
-def free_base(count: int) -> int:
-    """A base port with ``count`` free ports above it (loopback)."""
-    rng = random.Random()
-    for _ in range(100):
-        base = rng.randrange(20_000, 60_000 - count)
-        socks = []
-        try:
-            for p in range(base, base + count):
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                socks.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free ports")
 
 
 def rpc(port: int, method: str, *params: Any) -> Any:
@@ -95,7 +74,7 @@ def start(config: Path, log: Path) -> subprocess.Popen[bytes]:
 
 class Net:
     def __init__(self, root: Path) -> None:
-        base = free_base(8)
+        base = free_port_base(8)
         self.root = root
         self.nodes = create_testnet(
             root, 4, validator_base_port=base, api_base_port=base + 4, faucet_port=None
@@ -241,7 +220,7 @@ def test_a_restarted_validator_never_signs_twice(net: Net) -> None:
 
 
 def test_testnet_command_starts_stops_and_resumes(tmp_path: Path) -> None:
-    base = free_base(3)
+    base = free_port_base(3)
     data = tmp_path / "tn"
     cmd = [
         sys.executable, "-m", "libra.cli.main", "testnet", "--validators", "1",

@@ -37,7 +37,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import struct
 import subprocess
@@ -56,6 +55,7 @@ from libra.crypto import Ed25519PrivateKey
 from libra.framework.genesis import DEFAULT_BASKET
 from libra.node.config import NodeFiles
 from libra.node.genesis import TestnetKeys, create_testnet, load_testnet_keys
+from libra.node.ports import NoFreePorts, free_port_base
 from libra.storage.ledger_db import DEFAULT_MAP_SIZE
 from libra.types import (
     CORE_CODE_ADDRESS,
@@ -171,22 +171,10 @@ def measure_verification(signed: Sequence[SignedTransaction], seconds: float = 1
 
 
 def _free_base(count: int) -> int:
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20_000, 60_000 - count)
-        socks = []
-        try:
-            for p in range(base, base + count):
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                socks.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise BenchError("no free loopback ports")
+    try:
+        return free_port_base(count)
+    except NoFreePorts as e:
+        raise BenchError(str(e)) from None
 
 
 class _Client:
