@@ -1,5 +1,5 @@
 """schemathesis against our OpenAPI document: generated requests to every REST and operations
-route never get a 5xx and every answer matches its documented schema (slow: ``-m slow``)."""
+route never get a 5xx and every answer matches its documented schema."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(_net.reader,
 schema = schema.exclude(path="/v1")
 
 
-@pytest.mark.slow
 @schema.parametrize()
 def test_openapi_conformance(case: schemathesis.Case) -> None:
     case.call_and_validate()

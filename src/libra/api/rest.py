@@ -51,7 +51,9 @@ class ErrorModel(BaseModel):
 ADDRESS_PATTERN = r"^(0x)?[0-9a-fA-F]{1,32}$"
 HASH_PATTERN = r"^(0x)?[0-9a-fA-F]{64}$"
 EVENT_KEY_PATTERN = r"^(0x)?[0-9a-fA-F]{48}$"
-CURSOR_PATTERN = r"^[0-9]{1,20}$"
+CURSOR_PATTERN = r"^[0-9]{1,19}$"
+"""Up to 19 digits: every such number is a u64 (2**64 has 20), so whatever the document admits
+is a position the API accepts."""
 
 
 class LedgerModel(BaseModel):
