@@ -242,6 +242,21 @@ def _heap_hash(recs: Records, exist: int, leaves: int, i: int, inner: bytes | No
     ).digest()
 
 
+def _root_of(hs: list[bytes], exist: int, leaves: int, i: int) -> bytes:
+    """The hash of heap index ``i`` of an internal node whose slot ``n`` hashes to
+    ``hs[n]``, computing only what it needs."""
+    e = exist & _MASK[i]
+    if not e:
+        return _PLACEHOLDER
+    if not e & (e - 1) and leaves & e:
+        return hs[e.bit_length() - 1]
+    if i >= 8:
+        return _sha3(_INTERNAL_SALT + hs[2 * i - 16] + hs[2 * i - 15]).digest()
+    return _sha3(
+        _INTERNAL_SALT + _root_of(hs, exist, leaves, 2 * i) + _root_of(hs, exist, leaves, 2 * i + 1)
+    ).digest()
+
+
 class _Leaf:
     """A leaf on its way to a slot: new or changed (``blob`` set, ``old_key`` None), or an
     existing unchanged one (``old_key`` set, ``blob`` loaded only if it must move)."""
@@ -707,6 +722,178 @@ class _Batch:
             self.inner[nk] = (inner, exist, leaves)
         return inner[:32]
 
+    def leaf_in_place(
+        self, nk: bytes, path: bytes, rec: bytes, key: bytes, blob: bytes | None
+    ) -> bytes | None:
+        """The fast path of a leaf child (node ``nk`` at ``path``, child record ``rec``) that
+        ``key`` updates to the new ``blob``: the child record after the update, or None when
+        the leaf holds another key or ``blob`` is None (left to :meth:`subtree`)."""
+        if blob is None:
+            return None
+        tree = self.tree
+        old_key, old_vh = tree._leaf_head(nk, tree._load(nk))
+        if old_key != key:
+            return None
+        vh = _sha3(_BLOB_SALT + blob).digest()
+        if vh == old_vh:
+            return rec
+        self.stale.append(nk)
+        self.new_nodes[self.vkey + path] = encode_leaf(key, vh, blob)
+        return _pack_child(rec[0], _sha3(_LEAF_SALT + key + vh).digest(), self.version, True)
+
+    def single(
+        self,
+        depth: int,
+        nk: bytes,
+        data: bytes,
+        entry: InnerEntry,
+        ups: list[tuple[bytes, bytes | None]],
+        lo: int,
+    ) -> bytes:
+        """The hash of the internal node ``nk`` (encoded as ``data``, cached as ``entry``)
+        after ``ups[lo]``, the only update below it, which is not a deletion. Walks down while
+        the nodes on the key's path are cached, then rehashes only that path on the way up."""
+        key, blob = ups[lo]
+        if blob is None:
+            raise ValueError("a deletion is not a single update")
+        tree = self.tree
+        stale = self.stale
+        frames: list[tuple[int, bytes, InnerEntry, int]] = []
+        while True:
+            b = key[depth >> 1]
+            nib = b & 0x0F if depth & 1 else b >> 4
+            frames.append((depth, data, entry, nib))
+            stale.append(nk)
+            old_exist = entry[1]
+            if not old_exist >> nib & 1:
+                h, v = self.place(_new_leaf(key, blob), depth + 1, _prefix(key, depth + 1))
+                new_rec = _pack_child(nib, h, v, True)
+                break
+            off = 2 + _CHILD_SIZE * (old_exist & _LOW[nib]).bit_count()
+            child = data[off : off + _CHILD_SIZE]
+            cpath = _DEPTH[depth + 1] + _prefix(key, depth + 1)
+            cnk = child[40:32:-1] + cpath
+            if child[41] == 1:
+                rec = self.leaf_in_place(cnk, cpath, child, key, blob)
+                if rec is None:
+                    rec = self._record(
+                        nib, depth, key, self.subtree(depth + 1, cnk, True, ups, lo, lo + 1)
+                    )
+                new_rec = rec
+                break
+            cdata = tree._load(cnk)
+            if cdata[0] != 0:
+                raise CorruptionError(tree.where, f"node {cnk.hex()} should be an internal node")
+            centry = tree._cached(cnk, cdata)
+            if centry is None:
+                sub_hash = self.single_uncached(depth + 1, cnk, cdata, ups, lo)
+                new_rec = _pack_child(nib, sub_hash, self.version, False)
+                break
+            depth += 1
+            nk = cnk
+            data = cdata
+            entry = centry
+        salt = _INTERNAL_SALT
+        vkey = self.vkey
+        h = b""
+        for depth, data, entry, nib in reversed(frames):
+            if h:
+                new_rec = _pack_child(nib, h, self.version, False)
+            old_inner, old_exist, leaves = entry
+            bit = 1 << nib
+            exist = old_exist | bit
+            if new_rec[41]:
+                leaves |= bit
+            else:
+                leaves &= ~bit
+            off = 2 + _CHILD_SIZE * (old_exist & _LOW[nib]).bit_count()
+            if old_exist & bit:
+                encoded = data[:off] + new_rec + data[off + _CHILD_SIZE :]
+            else:
+                encoded = _COUNT[exist.bit_count()] + data[2:off] + new_rec + data[off:]
+            buf = bytearray(old_inner)
+            h = new_rec[1:33]
+            i = 16 + nib
+            while i > 1:
+                parent = i >> 1
+                e = exist & _MASK[parent]
+                if e & (e - 1) or not leaves & e:
+                    sib = i ^ 1
+                    sh: bytes | bytearray
+                    if sib >= 16:
+                        s_bit = 1 << (sib - 16)
+                        if old_exist & s_bit:
+                            so = 2 + _CHILD_SIZE * (old_exist & (s_bit - 1)).bit_count()
+                            sh = data[so + 1 : so + 33]
+                        else:
+                            sh = _PLACEHOLDER
+                    else:
+                        sh = buf[(sib - 1) * 32 : sib * 32]
+                    h = _sha3(salt + (sh + h if i & 1 else h + sh)).digest()
+                buf[(parent - 1) * 32 : parent * 32] = h
+                i = parent
+            nk_new = vkey + _DEPTH[depth] + _prefix(key, depth)
+            self.new_nodes[nk_new] = encoded
+            self.inner[nk_new] = (bytes(buf), exist, leaves)
+        return h
+
+    def single_uncached(
+        self,
+        depth: int,
+        nk: bytes,
+        data: bytes,
+        ups: list[tuple[bytes, bytes | None]],
+        lo: int,
+    ) -> bytes:
+        """Like :meth:`single` for an internal node without cached inner hashes."""
+        key, blob = ups[lo]
+        if blob is None:
+            raise ValueError("a deletion is not a single update")
+        tree = self.tree
+        recs, exist, leaves = tree._internal(nk, data)
+        self.stale.append(nk)
+        b = key[depth >> 1]
+        nib = b & 0x0F if depth & 1 else b >> 4
+        bit = 1 << nib
+        rec = recs[nib]
+        if rec is None:
+            h, v = self.place(_new_leaf(key, blob), depth + 1, _prefix(key, depth + 1))
+            new_rec = _pack_child(nib, h, v, True)
+        else:
+            cpath = _DEPTH[depth + 1] + _prefix(key, depth + 1)
+            cnk = rec[40:32:-1] + cpath
+            is_leaf = rec[41] == 1
+            found = self.leaf_in_place(cnk, cpath, rec, key, blob) if is_leaf else None
+            if found is None:
+                found = self._record(
+                    nib, depth, key, self.subtree(depth + 1, cnk, is_leaf, ups, lo, lo + 1)
+                )
+            new_rec = found
+        recs[nib] = new_rec
+        exist |= bit
+        if new_rec[41]:
+            leaves |= bit
+        else:
+            leaves &= ~bit
+        present = [r for r in recs if r is not None]
+        new_nk = self.vkey + _DEPTH[depth] + _prefix(key, depth)
+        self.new_nodes[new_nk] = _COUNT[len(present)] + b"".join(present)
+        hs = [_PLACEHOLDER if r is None else r[1:33] for r in recs]
+        if len(present) < MIN_CACHED_CHILDREN:
+            return _root_of(hs, exist, leaves, 1)
+        inner = _inner_hashes(hs.__getitem__, exist, leaves, None, 0)
+        self.inner[new_nk] = (inner, exist, leaves)
+        return inner[:32]
+
+    def _record(self, nib: int, depth: int, key: bytes, sub: _Leaf | bytes | None) -> bytes:
+        """The child record of slot ``nib`` (at ``depth`` on ``key``'s path) holding ``sub``."""
+        if sub is None:
+            raise ValueError("an update without deletions emptied a subtree")
+        if type(sub) is _Leaf:
+            h, v = self.place(sub, depth + 1, _prefix(key, depth + 1))
+            return _pack_child(nib, h, v, True)
+        return _pack_child(nib, sub, self.version, False)
+
     def subtree(
         self,
         depth: int,
@@ -758,10 +945,14 @@ class _Batch:
             raise CorruptionError(tree.where, f"node {nk.hex()} should be an internal node")
         entry = tree._cached(nk, data)
         if entry is None:
+            if hi == lo + 1 and ups[lo][1] is not None:
+                return self.single_uncached(depth, nk, data, ups, lo)
             _recs, exist, leaves = tree._internal(nk, data)
             old_inner = None
         else:
             old_inner, exist, leaves = entry
+            if hi == lo + 1 and ups[lo][1] is not None:
+                return self.single(depth, nk, data, entry, ups, lo)
         old_exist = exist
         self.stale.append(nk)
 
@@ -775,7 +966,8 @@ class _Batch:
         odd = depth & 1
         dkey = _DEPTH[depth + 1]
         if hi == lo + 1 and old_inner is not None:
-            # One update below a cached node: rehash only the path of its slot.
+            # One deletion below a cached node (other single updates go to single()):
+            # rehash only the path of its slot.
             k = ups[lo][0]
             b = k[half]
             nib = b & 0x0F if odd else b >> 4
@@ -855,14 +1047,21 @@ class _Batch:
                     rec: bytes | None = data[off : off + _CHILD_SIZE]
                 else:
                     rec = None
+                bit = 1 << nib
                 if rec is None:
                     sub = self.build(
                         depth + 1, [_new_leaf(u, v) for u, v in ups[i:j] if v is not None]
                     )
                 else:
-                    cnk = rec[40:32:-1] + dkey + _prefix(k, depth + 1)
+                    cpath = dkey + _prefix(k, depth + 1)
+                    cnk = rec[40:32:-1] + cpath
+                    if rec[41] == 1 and j == i + 1:
+                        in_place = self.leaf_in_place(cnk, cpath, rec, k, ups[i][1])
+                        if in_place is not None:
+                            changed[nib] = in_place
+                            i = j
+                            continue
                     sub = self.subtree(depth + 1, cnk, rec[41] == 1, ups, i, j)
-                bit = 1 << nib
                 if sub is None:
                     changed[nib] = None
                     exist &= ~bit
@@ -909,16 +1108,59 @@ class _Batch:
             pos = off + _CHILD_SIZE if old_exist >> nib & 1 else off
         parts.append(data[pos:])
 
-        def slot_hash(nib: int) -> bytes:
-            rec = rec_at(nib)
-            return _PLACEHOLDER if rec is None else rec[1:33]
-
+        # The slot hashes the rehash needs: all of them without cached inner hashes, else
+        # those of the changed slots and their siblings (others are read when needed).
+        new_nk = self.vkey + _DEPTH[depth] + _prefix(ups[lo][0], depth)
+        self.new_nodes[new_nk] = b"".join(parts)
+        if old_inner is None:
+            full = [_PLACEHOLDER] * 16
+            for off in range(2, len(data), _CHILD_SIZE):
+                full[data[off]] = data[off + 1 : off + 33]
+            for nib, rec in changed.items():
+                full[nib] = _PLACEHOLDER if rec is None else rec[1:33]
+            if exist.bit_count() < MIN_CACHED_CHILDREN:
+                # Not cached: only the node's own hash is needed.
+                return _root_of(full, exist, leaves, 1)
+            inner = _inner_hashes(full.__getitem__, exist, leaves, None, 0)
+            self.inner[new_nk] = (inner, exist, leaves)
+            return inner[:32]
+        hs: dict[int, bytes] = {}
         dirty = 0
-        for nib in changed:
+        for nib, rec in changed.items():
             dirty |= 1 << nib
-        return self._write_internal(
-            depth, ups[lo][0], b"".join(parts), slot_hash, exist, leaves, old_inner, dirty
-        )
+            hs[nib] = _PLACEHOLDER if rec is None else rec[1:33]
+        for nib in changed:
+            sib = nib ^ 1
+            if sib not in hs:
+                if old_exist >> sib & 1:
+                    off = 2 + _CHILD_SIZE * (old_exist & _LOW[sib]).bit_count()
+                    hs[sib] = data[off + 1 : off + 33]
+                else:
+                    hs[sib] = _PLACEHOLDER
+        buf = bytearray(old_inner)
+        salt = _INTERNAL_SALT
+        for i, m in _BOTTOM_UP:
+            if not dirty & m:
+                continue
+            e = exist & m
+            if not e:
+                h = _PLACEHOLDER
+            elif not e & (e - 1) and leaves & e:
+                n = e.bit_length() - 1
+                if n in hs:
+                    h = hs[n]
+                else:
+                    off = 2 + _CHILD_SIZE * (old_exist & _LOW[n]).bit_count()
+                    h = data[off + 1 : off + 33]
+            elif i >= 8:
+                h = _sha3(salt + hs[2 * i - 16] + hs[2 * i - 15]).digest()
+            else:
+                o = (2 * i - 1) * 32
+                h = _sha3(salt + buf[o : o + 64]).digest()
+            buf[(i - 1) * 32 : i * 32] = h
+        if exist.bit_count() >= MIN_CACHED_CHILDREN:
+            self.inner[new_nk] = (bytes(buf), exist, leaves)
+        return bytes(buf[:32])
 
 
 def _child_path(path: bytes, depth: int, nib: int) -> bytes:
