@@ -30,6 +30,7 @@ from libra.types import (
     PayloadWriteSet,
     SignedTransaction,
     TransactionPayload,
+    UserTransaction,
     decode_account,
     decode_intent,
     dual_attestation_message,
@@ -82,6 +83,27 @@ def test_signed_transaction(v: dict[str, Any]) -> None:
     except bcs.DecodeError:
         return
     assert not other.verify_signature()
+
+
+@pytest.mark.parametrize("v", SIGNED, ids=[v["name"] for v in SIGNED])
+def test_signed_transaction_kept_encoding(v: dict[str, Any]) -> None:
+    """A transaction keeps its bytes and hash once known; a copy rebuilt field by field (which
+    has neither) encodes and hashes the same, alone and inside other values."""
+    raw_bytes = bytes.fromhex(v["signed_txn_bcs"])
+    decoded = bcs.decode(SignedTransaction, raw_bytes)
+    rebuilt = SignedTransaction(decoded.raw_txn, decoded.authenticator)
+    assert rebuilt == decoded
+    assert rebuilt.hash().hex() == v["txn_hash"]  # computed from a fresh encoding
+    for txn in (decoded, rebuilt):
+        for _ in range(2):  # the first call computes and keeps, the second reuses
+            assert txn.encoded() == raw_bytes
+            assert bcs.encode(txn) == raw_bytes
+            assert txn.hash().hex() == v["txn_hash"]
+        assert bcs.encode(UserTransaction(txn)) == b"\x00" + raw_bytes
+        assert bcs.encode_as(tuple[SignedTransaction, ...], (txn, txn)) == b"\x02" + raw_bytes * 2
+    nested = bcs.decode(UserTransaction, b"\x00" + raw_bytes).value
+    assert nested.encoded() == raw_bytes
+    assert nested.hash().hex() == v["txn_hash"]
 
 
 @pytest.mark.parametrize("v", ACCOUNTS, ids=[v["address"] for v in ACCOUNTS])

@@ -553,7 +553,7 @@ def _struct_codec(cls: type) -> Codec:
     fields = [(f.name, _codec_for(hints[f.name])) for f in dataclasses.fields(cls)]
     enc, dec_fields = _generate_struct_functions(cls, fields)
 
-    def dec(r: Reader) -> Any:
+    def dec_struct(r: Reader) -> Any:
         r.depth += 1
         if r.depth > MAX_CONTAINER_DEPTH:
             raise DecodeError(r.pos, f"nesting deeper than {MAX_CONTAINER_DEPTH}")
@@ -561,11 +561,42 @@ def _struct_codec(cls: type) -> Codec:
         r.depth -= 1
         return value
 
+    dec: Dec = dec_struct
+    if getattr(cls, "_bcs_keep_encoding", False):
+        enc, dec = _keeping_encoding(cls, enc, dec)
     codec.enc = enc
     codec.dec = dec
     codec.min_size = sum(c.min_size for _, c in fields)
     _VARIANT_BODY[cls] = dec_fields
     return codec
+
+
+def _keeping_encoding(cls: type, enc: Enc, dec: Dec) -> tuple[Enc, Dec]:
+    """Codec functions for a struct that keeps its own encoding in the slot
+    ``_bcs_encoding``: a decoded value keeps the bytes it was decoded from (the decoder
+    accepts only the canonical encoding, so they are the value's encoding), an encoded one
+    the bytes it was encoded to; a value with its bytes kept is encoded by copying them.
+    Only for immutable types (every field frozen all the way down)."""
+
+    def enc_kept(v: Any, out: bytearray) -> None:
+        if type(v) is cls:
+            try:
+                out += object.__getattribute__(v, "_bcs_encoding")
+                return
+            except AttributeError:
+                start = len(out)
+                enc(v, out)
+                object.__setattr__(v, "_bcs_encoding", bytes(out[start:]))
+                return
+        enc(v, out)  # the wrong type: the plain encoder says so
+
+    def dec_kept(r: Reader) -> Any:
+        start = r.pos
+        value = dec(r)
+        object.__setattr__(value, "_bcs_encoding", r.data[start : r.pos])
+        return value
+
+    return enc_kept, dec_kept
 
 
 def _short_input(p: int, n: int, end: int) -> typing.NoReturn:

@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from libra import bcs
 from libra.crypto import CryptoHasher, HashValue
 from libra.mempool.errors import MempoolConfigError
 from libra.types import AccountAddress, SignedTransaction
@@ -224,8 +223,8 @@ class Mempool:
 
     def _add(self, txn: SignedTransaction, encoded: bytes | None) -> AdmissionResult:
         if encoded is None:
-            encoded = bcs.encode(txn)
-        txn_hash = transaction_hash(encoded)
+            encoded = txn.encoded()
+        txn_hash = txn.hash()
         if txn_hash in self._by_hash:
             return _DUPLICATE
         raw = txn.raw_txn

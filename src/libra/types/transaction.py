@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, cast
+
 from libra import bcs
 from libra.crypto import (
     CryptoHasher,
@@ -377,9 +379,21 @@ class MultiAgentAuthenticator(TransactionAuthenticator):
         return self.sender.authentication_key()
 
 
+class _KeptEncoding:
+    """Slots for an immutable transaction's BCS bytes (kept by :mod:`libra.bcs` when it
+    decodes or first encodes one) and its hash, each computed at most once."""
+
+    __slots__ = ("_bcs_encoding", "_hash")
+    _bcs_keep_encoding: ClassVar[bool] = True
+
+
 @bcs.struct
-class SignedTransaction:
-    """A raw transaction with its authenticator, as submitted by clients."""
+class SignedTransaction(_KeptEncoding):
+    """A raw transaction with its authenticator, as submitted by clients.
+
+    Every field is immutable (frozen structs, bytes, ints, tuples), so the hash is computed
+    once per instance and kept, as are its BCS bytes (neither is a field: equality and
+    ``repr`` ignore them)."""
 
     raw_txn: RawTransaction
     authenticator: TransactionAuthenticator
@@ -399,7 +413,19 @@ class SignedTransaction:
 
     def hash(self) -> HashValue:
         """The hash of ``Transaction::UserTransaction(self)``, as Diem's JSON-RPC reports it."""
-        return _TXN_HASHER.hash(b"\x00" + bcs.encode(self))
+        try:
+            return cast(HashValue, object.__getattribute__(self, "_hash"))
+        except AttributeError:
+            h = _TXN_HASHER.hash(b"\x00" + self.encoded())
+            object.__setattr__(self, "_hash", h)
+            return h
+
+    def encoded(self) -> bytes:
+        """This transaction's BCS bytes (kept once known)."""
+        try:
+            return cast(bytes, object.__getattribute__(self, "_bcs_encoding"))
+        except AttributeError:
+            return bcs.encode(self)  # which keeps them
 
 
 @bcs.struct
