@@ -4,6 +4,7 @@ agree. And ``libra testnet``: readiness line, clean Ctrl-C, resume."""
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import json
 import os
 import signal
@@ -46,7 +47,7 @@ def rpc(port: int, method: str, *params: Any) -> Any:
 def version(port: int) -> int | None:
     try:
         return int(rpc(port, "get_metadata")["version"])
-    except (OSError, RuntimeError, ValueError):
+    except (OSError, RuntimeError, ValueError, http.client.HTTPException):
         return None
 
 

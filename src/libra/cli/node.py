@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import http.client
 import json
 import logging
 import shutil
@@ -76,7 +77,7 @@ def _http_ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as r:
             return bool(r.status == 200)
-    except (urllib.error.URLError, OSError, ValueError):
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
         return False
 
 
