@@ -618,6 +618,37 @@ class StateTree:
         return TreeUpdate(version, HashValue(root), batch.new_nodes, batch.stale, batch.inner)
 
 
+def _rehash_path(
+    buf: bytearray, nib: int, h: bytes, exist: int, leaves: int, old_exist: int, data: bytes
+) -> bytes:
+    """Recomputes in ``buf`` (an internal node's 15 inner hashes, heap-ordered) the hashes on
+    the path from child ``nib``, whose hash is now ``h``, to the node's root, and returns the
+    root hash. ``exist`` and ``leaves`` are the node's child and leaf bitmaps after the change;
+    sibling children's hashes come from ``data``, the node before it (children ``old_exist``).
+    A subtree holding a single leaf takes that leaf's hash, as everywhere in the tree."""
+    salt = _INTERNAL_SALT
+    i = 16 + nib
+    while i > 1:
+        parent = i >> 1
+        e = exist & _MASK[parent]
+        if e & (e - 1) or not leaves & e:
+            sib = i ^ 1
+            sh: bytes | bytearray
+            if sib >= 16:
+                s_bit = 1 << (sib - 16)
+                if old_exist & s_bit:
+                    so = 2 + _CHILD_SIZE * (old_exist & (s_bit - 1)).bit_count()
+                    sh = data[so + 1 : so + 33]
+                else:
+                    sh = _PLACEHOLDER
+            else:
+                sh = buf[(sib - 1) * 32 : sib * 32]
+            h = _sha3(salt + (sh + h if i & 1 else h + sh)).digest()
+        buf[(parent - 1) * 32 : parent * 32] = h
+        i = parent
+    return h
+
+
 class _Batch:
     __slots__ = ("inner", "new_nodes", "stale", "tree", "version", "vkey")
 
@@ -793,7 +824,6 @@ class _Batch:
             nk = cnk
             data = cdata
             entry = centry
-        salt = _INTERNAL_SALT
         vkey = self.vkey
         h = b""
         for depth, data, entry, nib in reversed(frames):
@@ -812,26 +842,7 @@ class _Batch:
             else:
                 encoded = _COUNT[exist.bit_count()] + data[2:off] + new_rec + data[off:]
             buf = bytearray(old_inner)
-            h = new_rec[1:33]
-            i = 16 + nib
-            while i > 1:
-                parent = i >> 1
-                e = exist & _MASK[parent]
-                if e & (e - 1) or not leaves & e:
-                    sib = i ^ 1
-                    sh: bytes | bytearray
-                    if sib >= 16:
-                        s_bit = 1 << (sib - 16)
-                        if old_exist & s_bit:
-                            so = 2 + _CHILD_SIZE * (old_exist & (s_bit - 1)).bit_count()
-                            sh = data[so + 1 : so + 33]
-                        else:
-                            sh = _PLACEHOLDER
-                    else:
-                        sh = buf[(sib - 1) * 32 : sib * 32]
-                    h = _sha3(salt + (sh + h if i & 1 else h + sh)).digest()
-                buf[(parent - 1) * 32 : parent * 32] = h
-                i = parent
+            h = _rehash_path(buf, nib, new_rec[1:33], exist, leaves, old_exist, data)
             nk_new = vkey + _DEPTH[depth] + _prefix(key, depth)
             self.new_nodes[nk_new] = encoded
             self.inner[nk_new] = (bytes(buf), exist, leaves)
@@ -1001,27 +1012,7 @@ class _Batch:
                 else:
                     encoded = _COUNT[exist.bit_count()] + data[2:off] + new_rec + data[off:]
                 buf = bytearray(old_inner)
-                h = new_rec[1:33]
-                i = 16 + nib
-                salt = _INTERNAL_SALT
-                while i > 1:
-                    parent = i >> 1
-                    e = exist & _MASK[parent]
-                    if not (not e & (e - 1) and leaves & e):
-                        sib = i ^ 1
-                        sh: bytes | bytearray
-                        if sib >= 16:
-                            s_bit = 1 << (sib - 16)
-                            if old_exist & s_bit:
-                                so = 2 + _CHILD_SIZE * (old_exist & (s_bit - 1)).bit_count()
-                                sh = data[so + 1 : so + 33]
-                            else:
-                                sh = _PLACEHOLDER
-                        else:
-                            sh = buf[(sib - 1) * 32 : sib * 32]
-                        h = _sha3(salt + (sh + h if i & 1 else h + sh)).digest()
-                    buf[(parent - 1) * 32 : parent * 32] = h
-                    i = parent
+                h = _rehash_path(buf, nib, new_rec[1:33], exist, leaves, old_exist, data)
                 nk_new = self.vkey + _DEPTH[depth] + _prefix(k, depth)
                 self.new_nodes[nk_new] = encoded
                 self.inner[nk_new] = (bytes(buf), exist, leaves)
