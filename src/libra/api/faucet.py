@@ -72,13 +72,19 @@ def _call(module: str, function: str, ty_args: tuple[TypeTag, ...], *args: bytes
     return ScriptFunction(ModuleId(CORE_CODE_ADDRESS, module), function, ty_args, tuple(args))
 
 
-def create_parent_vasp_account(
-    currency: str, nonce: int, address: AccountAddress, auth_key_prefix: bytes, human_name: bytes
+def _create_account(
+    function: str,
+    currency: str,
+    nonce: int,
+    address: AccountAddress,
+    auth_key_prefix: bytes,
+    human_name: bytes,
 ) -> ScriptFunction:
-    """``AccountCreationScripts::create_parent_vasp_account<currency>`` (sent by TC)."""
+    """The two account-creation scripts share one argument layout (the last: add all
+    currencies, always false here)."""
     return _call(
         "AccountCreationScripts",
-        "create_parent_vasp_account",
+        function,
         (currency_type_tag(currency),),
         bcs.encode_as(bcs.U64, nonce),
         bytes(address),
@@ -88,19 +94,21 @@ def create_parent_vasp_account(
     )
 
 
+def create_parent_vasp_account(
+    currency: str, nonce: int, address: AccountAddress, auth_key_prefix: bytes, human_name: bytes
+) -> ScriptFunction:
+    """``AccountCreationScripts::create_parent_vasp_account<currency>`` (sent by TC)."""
+    return _create_account(
+        "create_parent_vasp_account", currency, nonce, address, auth_key_prefix, human_name
+    )
+
+
 def create_designated_dealer(
     currency: str, nonce: int, address: AccountAddress, auth_key_prefix: bytes, human_name: bytes
 ) -> ScriptFunction:
     """``AccountCreationScripts::create_designated_dealer<currency>`` (sent by TC)."""
-    return _call(
-        "AccountCreationScripts",
-        "create_designated_dealer",
-        (currency_type_tag(currency),),
-        bcs.encode_as(bcs.U64, nonce),
-        bytes(address),
-        bcs.encode_as(bytes, auth_key_prefix),
-        bcs.encode_as(bytes, human_name),
-        bcs.encode_as(bool, False),
+    return _create_account(
+        "create_designated_dealer", currency, nonce, address, auth_key_prefix, human_name
     )
 
 
