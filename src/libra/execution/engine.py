@@ -327,7 +327,7 @@ class GenesisError(Exception):
 
 
 def genesis_ledger_info(
-    db_or_none: LedgerDB | None, genesis: Transaction
+    db: LedgerDB, genesis: Transaction
 ) -> tuple[list[TransactionToCommit], LedgerInfoWithV0]:
     """Executes ``genesis`` on an empty state: its committed form and the genesis ledger info
     (version 0, epoch 0, round 0, naming epoch 1's validators). The ledger info is not signed:
@@ -344,12 +344,8 @@ def genesis_ledger_info(
     if not epoch_state.verifier.address_to_validator_info:
         raise GenesisError("the genesis transaction names no validators")
     block = to_commit(txns, output)
-    if db_or_none is not None:
-        acc_root, _ = db_or_none.speculative_roots(block)
-    else:  # pragma: no cover - callers pass a database
-        raise GenesisError("a database is needed to compute the genesis roots")
-    ts = 0
-    info = BlockInfo(0, 0, HashValue.zero(), acc_root, 0, ts, epoch_state)
+    acc_root, _ = db.speculative_roots(block)
+    info = BlockInfo(0, 0, HashValue.zero(), acc_root, 0, 0, epoch_state)
     return block, LedgerInfoWithV0(LedgerInfo(info, HashValue.zero()), {})
 
 

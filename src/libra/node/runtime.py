@@ -287,18 +287,14 @@ class ValidatorNode:
         latest = self.db.latest_ledger_info()
         if not isinstance(latest, LedgerInfoWithV0):
             raise ConsensusError(f"the ledger in {self.db.path} has no ledger info")
-        epoch_state = None
-        if latest.ledger_info.commit_info.next_epoch_state is None:
-            lis = [
-                li
-                for li in self.db.epoch_ending_ledger_infos()
-                if isinstance(li, LedgerInfoWithV0)
-                and li.ledger_info.epoch < latest.ledger_info.epoch + 1
-            ]
-            epoch_state = lis[-1].ledger_info.commit_info.next_epoch_state if lis else None
         proofs = [
             li for li in self.db.epoch_ending_ledger_infos() if isinstance(li, LedgerInfoWithV0)
         ]
+        # Mid-epoch (the latest ledger info does not end one), the current validators are the
+        # ones the last epoch-ending ledger info names.
+        epoch_state = None
+        if latest.ledger_info.commit_info.next_epoch_state is None and proofs:
+            epoch_state = proofs[-1].ledger_info.commit_info.next_epoch_state
         return ConsensusNode(
             self.address,
             self.consensus_key,
