@@ -29,7 +29,14 @@ from libra.framework.association import (
     SetCoverageBuffer,
     SetDualAttestationLimit,
 )
-from libra.framework.context import BlockState, Ctx, DictStateView, StateView
+from libra.framework.context import (
+    AccountCache,
+    BlockState,
+    Ctx,
+    DictStateView,
+    SharedBlockState,
+    StateView,
+)
 from libra.framework.errors import (
     Category,
     ConfigError,
@@ -76,6 +83,7 @@ from libra.framework.transaction import (
 __all__ = [
     "ACCOUNT_STATE_PATH",
     "Account",
+    "AccountCache",
     "AccountState",
     "AddMember",
     "AssociationAction",
@@ -107,6 +115,7 @@ __all__ = [
     "RootConfig",
     "SetCoverageBuffer",
     "SetDualAttestationLimit",
+    "SharedBlockState",
     "StateError",
     "StateView",
     "StatusCode",

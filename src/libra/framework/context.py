@@ -84,6 +84,71 @@ class BlockState:
         return out
 
 
+class AccountCache:
+    """Decoded accounts of a state view whose contents change (the committed ledger), for
+    reading only: each account is decoded once per version of its blob.
+
+    :meth:`get` reads the account's blob from the view every time and answers with the account
+    decoded from exactly that blob (the cached one when the blob is the same object or equal
+    bytes, else a fresh decode), so it can never answer from a state the view no longer holds,
+    whatever changed the view (a commit, state sync, a cleared cache). The accounts it returns
+    are shared by every caller: they must not be changed (the mempool's admission check only
+    reads them; execution decodes its own working copies)."""
+
+    __slots__ = ("_entries", "capacity")
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self._entries: dict[AccountAddress, tuple[bytes, Account]] = {}
+        self.capacity = capacity
+        """Most accounts kept (an entry is about a kilobyte); the cache starts over when it is
+        full."""
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, view: StateView, address: AccountAddress) -> Account | None:
+        """The account at ``address`` in ``view`` now (None when there is none)."""
+        blob = view.get_account_blob(address)
+        if blob is None:
+            return None
+        entries = self._entries
+        entry = entries.get(address)
+        if entry is not None:
+            cached = entry[0]
+            if cached is blob or cached == blob:
+                return entry[1]
+        acct = Account.decode(address, blob)
+        if entry is None and len(entries) >= self.capacity:
+            entries.clear()
+        entries[address] = (blob, acct)
+        return acct
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+class SharedBlockState(BlockState):
+    """A :class:`BlockState` for reading only whose accounts come from an
+    :class:`AccountCache` over its view (shared, never to be changed): what the prologue
+    checks a transaction against in validation mode (mempool admission)."""
+
+    __slots__ = ("cache",)
+
+    def __init__(self, view: StateView, cache: AccountCache) -> None:
+        self.view = view
+        self.accounts = {}
+        self.dirty = set()
+        self.cache = cache
+
+    def get(self, address: AccountAddress) -> Account | None:
+        accounts = self.accounts
+        acct = accounts.get(address, _UNREAD)
+        if acct is not _UNREAD:
+            return acct  # type: ignore[no-any-return]
+        acct = accounts[address] = self.cache.get(self.view, address)
+        return acct
+
+
 class Ctx:
     """One transaction being applied: the block overlay, the undo journal, the accounts it
     wrote and the events it emitted, and the block's clock."""

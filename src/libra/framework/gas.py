@@ -77,8 +77,16 @@ _ED25519_AUTH_SIZE = 1 + 1 + 32 + 1 + 64
 
 
 def transaction_size(txn: SignedTransaction) -> int:
-    """The length of ``bcs.encode(txn)``, computed without encoding for the common case (a
-    script function signed by one Ed25519 key)."""
+    """The length of ``bcs.encode(txn)``: the length of the BCS bytes the transaction keeps
+    (:meth:`SignedTransaction.encoded`: the bytes it was decoded from or first encoded to),
+    else computed without encoding for the common case (a script function signed by one
+    Ed25519 key).
+
+    This is the signed transaction's length, authenticator included (Diem's VM counts the raw
+    transaction's bytes only, ``raw_txn_bytes_len``)."""
+    kept = getattr(txn, "_bcs_encoding", None)
+    if kept is not None:
+        return len(kept)
     raw = txn.raw_txn
     payload = raw.payload
     if (

@@ -228,6 +228,10 @@ _MAX_PRICE_PER_GAS_UNIT = gas.MAX_PRICE_PER_GAS_UNIT
 _EXECUTION_COST = gas.EXECUTION_COST
 _DEFAULT_EXECUTION_COST = gas.DEFAULT_EXECUTION_COST
 _U64_MAX = ops.U64_MAX
+_ED25519_AUTH_KEYS: dict[bytes, bytes] = {}
+"""Authentication keys of Ed25519 public keys seen in transactions (senders send many; a
+dict lookup costs less than the sha3 that derives one)."""
+_ED25519_AUTH_KEYS_CAPACITY = 50_000
 
 
 def _resolve(
@@ -331,7 +335,13 @@ def prologue(
     if sender.frozen:
         raise PrologueError(StatusCode.SENDING_ACCOUNT_FROZEN, raw.sender.hex())
     if type(auth) is Ed25519Authenticator:
-        key = _sha3_256(auth.public_key + b"\x00").digest()
+        public_key = auth.public_key
+        key = _ED25519_AUTH_KEYS.get(public_key)
+        if key is None:
+            key = _sha3_256(public_key + b"\x00").digest()
+            if len(_ED25519_AUTH_KEYS) >= _ED25519_AUTH_KEYS_CAPACITY:
+                _ED25519_AUTH_KEYS.clear()
+            _ED25519_AUTH_KEYS[public_key] = key
     else:
         key = bytes(auth.sender_authentication_key())
     if key != sender.auth_key:

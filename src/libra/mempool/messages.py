@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from libra import bcs
-from libra.types import SignedTransaction
+from libra.crypto import HashValue
+from libra.types import AccountAddress, SignedTransaction
 
 __all__ = [
+    "BatchAttestation",
     "BroadcastTransactionsRequest",
     "BroadcastTransactionsResponse",
     "MempoolMessage",
@@ -37,3 +39,15 @@ class BroadcastTransactionsResponse(MempoolMessage):
     request_id: bytes
     retry: bool
     backoff: bool
+
+
+@bcs.variant(2)
+@bcs.struct
+class BatchAttestation(MempoolMessage):
+    """A designated attestor checked every signature of ``author``'s batch ``request_id``
+    (whose :func:`libra.mempool.attestation.batch_digest` is ``digest``) and found them all
+    valid (see :mod:`libra.mempool.attestation`)."""
+
+    author: AccountAddress
+    request_id: bytes
+    digest: HashValue

@@ -9,6 +9,11 @@ network every validator hears from the origin directly. The receiver answers wit
 :class:`BroadcastTransactionsResponse`; when its mempool was full (``retry``), the sender
 sends the batch to that peer once more on a later flush, at most ``max_retries`` times.
 
+Which receivers check a batch's signatures is the caller's business (the node's
+``SharedMempool``): only the designated attestors do, and they tell the others with
+:class:`BatchAttestation` (:meth:`MempoolService.send_attestation`; see
+:mod:`libra.mempool.attestation`). The service only carries those messages.
+
 The transport is anything with ``send(peer, bytes)`` and ``broadcast(bytes)``
 (:class:`MempoolTransport`): :class:`libra.network.Network`, or an in-memory fake in tests.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,6 +31,7 @@ from libra import bcs
 from libra.mempool.core import AdmissionResult, Mempool, MempoolStatusCode
 from libra.mempool.errors import MempoolConfigError
 from libra.mempool.messages import (
+    BatchAttestation,
     BroadcastTransactionsRequest,
     BroadcastTransactionsResponse,
     MempoolMessage,
@@ -59,6 +66,9 @@ class MempoolServiceMetrics:
     retries_sent: int = 0
     malformed_messages: int = 0
     unexpected_responses: int = 0
+    unhandled_attestations: int = 0
+    """Attestations that reached the service (the caller handles them when it attests
+    batches, see :mod:`libra.mempool.attestation`)."""
 
 
 @dataclass(slots=True)
@@ -177,6 +187,17 @@ class MempoolService:
             self._on_request(peer, message)
         elif isinstance(message, BroadcastTransactionsResponse):
             self._on_response(peer, message)
+        elif isinstance(message, BatchAttestation):
+            self.metrics.unhandled_attestations += 1
+
+    def send_attestation(
+        self, peers: Sequence[AccountAddress], attestation: BatchAttestation
+    ) -> int:
+        """Send ``attestation`` to each of ``peers``; returns how many accepted it."""
+        if not peers:
+            return 0
+        data = bcs.encode(attestation)
+        return sum(self._transport.send(p, data) for p in peers)
 
     def _on_request(self, peer: AccountAddress, request: BroadcastTransactionsRequest) -> None:
         self.metrics.requests_received += 1

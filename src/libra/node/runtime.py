@@ -42,17 +42,17 @@ from libra.consensus.safety_rules import FileSafetyStorage
 from libra.crypto import Ed25519PrivateKey, HashValue
 from libra.execution.engine import CommittedBlock, ExecutionEngine, LedgerStateView, bootstrap
 from libra.framework import (
-    Account,
-    BlockState,
+    AccountCache,
     FrameworkError,
     PrologueError,
+    SharedBlockState,
     StatusCode,
-    account_state,
     prologue,
     root_config,
 )
+from libra.mempool.attestation import AttestationMetrics, AttestationTracker, Role
 from libra.mempool.core import AdmissionResult, Mempool
-from libra.mempool.messages import BroadcastTransactionsRequest
+from libra.mempool.messages import BatchAttestation, BroadcastTransactionsRequest, MempoolMessage
 from libra.mempool.service import MempoolService
 from libra.network import Network, NetworkPrivateKey, PeerInfo
 from libra.node.config import ConfigError, NodeFiles
@@ -70,7 +70,6 @@ from libra.state_sync import (
 )
 from libra.storage import LedgerDB
 from libra.types import (
-    DIEM_ROOT_ADDRESS,
     AccountAddress,
     AuthenticationKey,
     LedgerInfoWithSignatures,
@@ -96,6 +95,9 @@ a validator under load allocates millions of short-lived acyclic objects (decode
 transactions, states, events), and the default collects, scanning the long-lived heap
 (mempool, caches) in the consensus thread and the event loop alike, far too often."""
 _SYNC_TIMEOUT_SECS = 10.0
+_ATTESTATION_TIMEOUT_SECS = 0.3
+"""How long a peer batch waits for its attestations before this validator checks it itself
+(:mod:`libra.mempool.attestation`)."""
 
 
 def _now_ms() -> int:
@@ -105,10 +107,22 @@ def _now_ms() -> int:
 class SharedMempool:
     """The mempool under one lock: consensus's payload source and the API's submitter."""
 
-    def __init__(self, service: MempoolService, idle_wait_secs: float = 0.0) -> None:
+    def __init__(
+        self,
+        service: MempoolService,
+        idle_wait_secs: float = 0.0,
+        *,
+        attestation: AttestationTracker | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.service = service
         self.lock = threading.Lock()
         self.idle_wait_secs = idle_wait_secs
+        self.attestation = attestation if attestation is not None else AttestationTracker(None)
+        """Which peer batches this validator checks (event loop only; see
+        :mod:`libra.mempool.attestation`); without a validator set, all of them."""
+        self.clock = clock
+        """Seconds, for attestation timeouts."""
         self._arrived = threading.Condition(self.lock)
         """Notified (under the lock) whenever transactions are admitted."""
         self.preverified: frozenset[int] = frozenset()
@@ -133,12 +147,62 @@ class SharedMempool:
 
     # Peer batches (event loop)
     def handle_message(self, peer: AccountAddress, body: bytes) -> None:
+        """A peer's mempool message. A batch's signatures are checked here only by the
+        designated attestors of its author (or when attestations do not apply); the other
+        validators admit it on their attestations, or check it after a timeout
+        (:meth:`expire_pending`). See :mod:`libra.mempool.attestation`."""
         message = self.service.decode_message(body)
         if message is None:
             return
-        ok: frozenset[int] = frozenset()
-        if isinstance(message, BroadcastTransactionsRequest):
-            ok = frozenset(id(t) for t in message.transactions if t.verify_signature())
+        tracker = self.attestation
+        if isinstance(message, BatchAttestation):
+            for author, batch in tracker.on_attestation(peer, message):
+                self._admit(author, batch, frozenset(id(t) for t in batch.transactions))
+            return
+        if not isinstance(message, BroadcastTransactionsRequest):
+            self._admit(peer, message, frozenset())
+            return
+        role = tracker.on_batch(peer, message, self.clock())
+        if role is Role.PENDING:
+            return
+        if role is Role.ADMIT:
+            self._admit(peer, message, frozenset(id(t) for t in message.transactions))
+            return
+        ok = self._verify(message.transactions)
+        if role is Role.ATTEST:
+            if len(ok) == len(message.transactions):
+                attestation, recipients = tracker.attestation(peer, message)
+                sent = self.service.send_attestation(recipients, attestation)
+                tracker.metrics.attestations_sent += sent
+            else:
+                tracker.withheld()
+        self._admit(peer, message, ok)
+
+    def expire_pending(self) -> int:
+        """Checks and admits the peer batches whose attestations did not come in time (event
+        loop; call it often, without the lock). Returns how many."""
+        expired = self.attestation.expire(self.clock())
+        for author, batch in expired:
+            self._admit(author, batch, self._verify(batch.transactions))
+        return len(expired)
+
+    def set_validators(self, epoch_state: EpochState | None) -> None:
+        """The current epoch's validators, for attestations (event loop)."""
+        self.attestation.set_validators(
+            None
+            if epoch_state is None
+            else {
+                a: v.voting_power for a, v in epoch_state.verifier.address_to_validator_info.items()
+            }
+        )
+
+    def _verify(self, transactions: Sequence[SignedTransaction]) -> frozenset[int]:
+        """``id()`` of the transactions whose signatures are valid (checked before taking the
+        lock: libsodium releases the GIL)."""
+        self.attestation.metrics.signatures_verified += len(transactions)
+        return frozenset(id(t) for t in transactions if t.verify_signature())
+
+    def _admit(self, peer: AccountAddress, message: MempoolMessage, ok: frozenset[int]) -> None:
         with self.lock:
             self.preverified = ok
             try:
@@ -260,11 +324,11 @@ class ValidatorNode:
         self._sync_waiters: dict[int, concurrent.futures.Future[StateSyncResponse]] = {}
         self._sync_ids = itertools.count(1)
         self._sync_lock = threading.Lock()
+        self._admission_accounts = AccountCache()
+        """The committed state's accounts as mempool admission reads them."""
         self.sync_server = StateSyncServer(self.db)
         self.sync_client = StateSyncClient(self.db, self._fetch_chunk, attempts=3)
         self.engine = ExecutionEngine(self.db, syncer=self._sync_to, on_commit=self._on_commit)
-        self._root_blob: bytes | None = None
-        self._root_account: Account | None = None
         view = LedgerStateView(self.db)
         self.network = Network(self.address, self.network_key, trusted_peers(view))
         self.mempool = SharedMempool(
@@ -275,6 +339,7 @@ class ValidatorNode:
                 _MempoolTransport(self.network),
             ),
             idle_wait_secs=cfg.idle_block_wait_ms / 1000,
+            attestation=AttestationTracker(self.address, timeout_secs=_ATTESTATION_TIMEOUT_SECS),
         )
         self.consensus = self._make_consensus()
         self.epoch_state: EpochState | None = None
@@ -315,21 +380,13 @@ class ValidatorNode:
         transaction's hash goes to the engine's verified set (the mempool's ``on_insert``), so
         execution does not check its signature again.
 
-        The Diem root account (the on-chain configuration the prologue reads) is decoded
-        once per version of its blob, not once per transaction: decoding it costs more than
-        the rest of the prologue. The prologue only reads the accounts it is given."""
-        view = self.engine.view
-        block = BlockState(view)
-        blob = view.get_account_blob(DIEM_ROOT_ADDRESS)
-        if blob is not None:
-            if blob != self._root_blob or self._root_account is None:
-                root = Account.decode(DIEM_ROOT_ADDRESS, blob)
-                root.details  # noqa: B018 - decoded once, here
-                self._root_blob, self._root_account = blob, root
-            block.accounts[DIEM_ROOT_ADDRESS] = self._root_account
+        The accounts the prologue reads (the sender, the Diem root account with the on-chain
+        configuration) come from an :class:`AccountCache` over the engine's committed view:
+        each is decoded once per version of its blob, not once per transaction, and shared
+        with :meth:`_sequence_number_of` (the prologue only reads them)."""
         try:
             prologue(
-                block,
+                SharedBlockState(self.engine.view, self._admission_accounts),
                 txn,
                 int(time.time()),
                 signature_verified=id(txn) in self.mempool.preverified,
@@ -342,8 +399,11 @@ class ValidatorNode:
         return None
 
     def _sequence_number_of(self, address: AccountAddress) -> int:
-        s = account_state(self.engine.view, address)
-        return s.sequence_number if s is not None else 0
+        """The account's sequence number in the committed state (0 when it does not exist).
+        The cache compares the blob the view holds now with the one it decoded, so a commit
+        (or state sync) is seen by the next call."""
+        acct = self._admission_accounts.get(self.engine.view, address)
+        return acct.seq if acct is not None else 0
 
     def _on_commit(self, blocks: Sequence[CommittedBlock], li: LedgerInfoWithSignatures) -> None:
         pairs = []
@@ -567,6 +627,7 @@ class ValidatorNode:
             rm = self.consensus.round_manager
             return float(rm.counters.get("timeouts_sent", 0)) if rm is not None else 0.0
 
+        attestation = self.mempool.attestation
         return {
             "libra_consensus_round": rm_round,
             "libra_consensus_timeouts": timeouts,
@@ -575,7 +636,16 @@ class ValidatorNode:
             "libra_committed_transactions": lambda: float(self.counters["committed_transactions"]),
             "libra_state_syncs": lambda: float(self.counters["state_syncs"]),
             "libra_state_sync_transactions": lambda: float(self.sync_client.transactions_applied),
+            "libra_mempool_pending_batches": lambda: float(attestation.pending_batches),
+            **{
+                f"libra_mempool_{name}": self._attestation_gauge(name)
+                for name in AttestationMetrics.__dataclass_fields__
+            },
         }
+
+    def _attestation_gauge(self, name: str) -> Callable[[], float]:
+        metrics = self.mempool.attestation.metrics
+        return lambda: float(getattr(metrics, name))
 
     def _apps(self) -> list[tuple[Any, str, int]]:
         cfg = self.files.config
@@ -629,9 +699,14 @@ class ValidatorNode:
         mempool_stop = asyncio.Event()
 
         async def mempool_flush() -> None:
+            epoch_state: EpochState | None = None
             while not mempool_stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(mempool_stop.wait(), 0.05)
+                if self.epoch_state is not epoch_state:
+                    epoch_state = self.epoch_state
+                    self.mempool.set_validators(epoch_state)
+                self.mempool.expire_pending()
                 with self.mempool.lock:
                     self.mempool.service.flush()
                     self.mempool.service.mempool.gc_expired(int(time.time()))
