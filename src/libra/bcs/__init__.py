@@ -22,6 +22,10 @@ The decoder rejects trailing bytes, non-canonical ULEB128, lengths beyond the in
 UTF-8, booleans and option tags other than 0 and 1, unknown enum tags, unsorted or duplicate
 map keys, and nesting of structs and enums deeper than :data:`MAX_CONTAINER_DEPTH`. Every such
 failure raises :class:`DecodeError`, which says at which byte offset and in which field.
+
+A struct may also have a hand-written fast decoder (:func:`register_fast_decoder`) for its
+common shapes; it either gives exactly what the compiled decoder gives or declines, and the
+compiled decoder then runs (so the errors are always the compiled decoder's).
 """
 
 from __future__ import annotations
@@ -48,15 +52,18 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "Enum",
+    "FastDec",
     "Fixed",
     "Reader",
     "decode",
     "decode_as",
+    "decode_generic",
     "decode_prefix",
     "encode",
     "encode_as",
     "encode_uleb128",
     "register_bytes_type",
+    "register_fast_decoder",
     "registered_types",
     "struct",
     "variant",
@@ -562,13 +569,80 @@ def _struct_codec(cls: type) -> Codec:
         return value
 
     dec: Dec = dec_struct
-    if getattr(cls, "_bcs_keep_encoding", False):
+    keep = getattr(cls, "_bcs_keep_encoding", False)
+    if keep:
         enc, dec = _keeping_encoding(cls, enc, dec)
+    factory = _FAST_DECODERS.get(cls)
+    if factory is not None:
+        _GENERIC_DECODERS[cls] = dec
+        dec = _with_fast_decoder(factory(), dec, keep)
     codec.enc = enc
     codec.dec = dec
     codec.min_size = sum(c.min_size for _, c in fields)
     _VARIANT_BODY[cls] = dec_fields
     return codec
+
+
+FastDec = Callable[[Reader], Any]
+"""A class-specific fast decoder: given a reader at the start of a value, it returns the
+decoded value and moves ``r.pos`` past it, or returns None and leaves the reader untouched
+when the input is anything it does not handle (including anything invalid)."""
+
+_FAST_DECODERS: dict[type, Callable[[], FastDec]] = {}
+_GENERIC_DECODERS: dict[type, Dec] = {}
+
+
+def register_fast_decoder(cls: type, factory: Callable[[], FastDec]) -> None:
+    """Gives struct ``cls`` a fast decoder, tried before the compiled one.
+
+    ``factory`` is called once, when the codec of ``cls`` is compiled (on first use), and
+    returns the :data:`FastDec`. The fast decoder must return exactly what the compiled decoder
+    would (equal value, same end position, same depth afterwards) or None: on None the compiled
+    decoder runs from the same position, so every error is the compiled decoder's. A value it
+    returns keeps its encoding like any other when ``cls`` keeps encodings. Must be called
+    before ``cls`` is first encoded or decoded."""
+    if "_bcs_struct" not in cls.__dict__ or issubclass(cls, Enum):
+        raise TypeError(f"{cls.__name__} is not a struct (enum variants have no fast decoder)")
+    if cls in _CODECS:
+        raise TypeError(f"the codec of {cls.__name__} is already compiled")
+    _FAST_DECODERS[cls] = factory
+
+
+def _with_fast_decoder(fast: FastDec, dec: Dec, keep: bool) -> Dec:
+    if keep:
+
+        def dec_fast_kept(r: Reader) -> Any:
+            start = r.pos
+            value = fast(r)
+            if value is None:
+                return dec(r)
+            object.__setattr__(value, "_bcs_encoding", r.data[start : r.pos])
+            return value
+
+        return dec_fast_kept
+
+    def dec_fast(r: Reader) -> Any:
+        value = fast(r)
+        if value is None:
+            return dec(r)
+        return value
+
+    return dec_fast
+
+
+def decode_generic(cls: type[_T], data: bytes) -> _T:
+    """Like :func:`decode`, but without the fast decoder of ``cls`` (if it has one) at the
+    top level: for comparing the two."""
+    if not isinstance(data, bytes):
+        data = bytes(data)
+    codec = _root_codec(cls)
+    r = Reader(data)
+    value = _GENERIC_DECODERS.get(cls, codec.dec)(r)
+    if r.pos != r.end:
+        raise DecodeError(r.pos, f"{r.end - r.pos} trailing bytes after the value")
+    if not isinstance(value, cls):
+        raise DecodeError(0, f"expected {cls.__name__}, found {type(value).__name__}")
+    return value
 
 
 def _keeping_encoding(cls: type, enc: Enc, dec: Dec) -> tuple[Enc, Dec]:

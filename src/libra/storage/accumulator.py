@@ -86,27 +86,35 @@ def append(
     reader: NodeReader, hasher: CryptoHasher, num_leaves: int, leaves: Sequence[bytes]
 ) -> dict[int, bytes]:
     """Appends ``leaves`` to an accumulator of ``num_leaves`` leaves; returns the newly frozen
-    nodes (position → hash). The root of the result is ``root_hash`` over reader + new nodes."""
+    nodes (position → hash). The root of the result is ``root_hash`` over reader + new nodes.
+
+    Computed a level at a time: the new nodes of level ``L`` are indices
+    ``num_leaves >> L`` to ``(num_leaves + len(leaves) >> L) - 1``; when the first is odd, its
+    left sibling is an older frozen node, read from ``reader``."""
     if num_leaves + len(leaves) > MAX_ACCUMULATOR_LEAVES:
         raise ValueError("accumulator is full")
     new: dict[int, bytes] = {}
+    if not leaves:
+        return new
     digest2 = hasher.digest2
-    for offset, leaf in enumerate(leaves):
-        i = num_leaves + offset
-        h = bytes(leaf)
-        new[2 * i] = h
-        level = 0
-        k = i
-        while k & 1:
-            left_pos = position(level, k - 1)
-            left = new.get(left_pos)
-            if left is None:
-                left = reader(left_pos)
-            h = digest2(left, h)
-            level += 1
-            k >>= 1
-            new[position(level, k)] = h
-    return new
+    hashes = [bytes(leaf) for leaf in leaves]
+    first = num_leaves
+    level = 0
+    while True:
+        shift = level + 1
+        low = (1 << level) - 1
+        for k, h in enumerate(hashes, first):
+            new[(k << shift) | low] = h
+        last = first + len(hashes) - 1
+        parent_first = first >> 1
+        parents = ((last - 1) >> 1) - parent_first + 1
+        if parents <= 0:
+            return new
+        if first & 1:
+            hashes.insert(0, reader(position(level, first - 1)))
+        hashes = [digest2(hashes[i], hashes[i + 1]) for i in range(0, 2 * parents, 2)]
+        first = parent_first
+        level += 1
 
 
 def leaf_proof(

@@ -36,6 +36,7 @@ import dataclasses
 import functools
 import hashlib
 import itertools
+import operator
 import os
 import struct
 from collections.abc import Iterator, Mapping, Sequence
@@ -45,7 +46,7 @@ from typing import Annotated, Any
 import lmdb
 
 from libra import bcs
-from libra.crypto import ACCUMULATOR_PLACEHOLDER_HASH, CryptoHasher, HashValue, hash_prefix
+from libra.crypto import ACCUMULATOR_PLACEHOLDER_HASH, HashValue, hash_prefix
 from libra.storage import accumulator as acc
 from libra.storage.errors import CommitError, CorruptionError, NotFoundError, StorageError
 from libra.storage.proof import (
@@ -62,7 +63,7 @@ from libra.storage.proof import (
     TransactionListProof,
     TransactionListWithProof,
     account_key,
-    accumulator_root,
+    accumulator_root_digest,
     ledger_info_of,
 )
 from libra.storage.smt import InnerEntry, NodeReader, StateTree, TreeUpdate
@@ -74,6 +75,7 @@ from libra.types import (
     Executed,
     KeptVMStatus,
     LedgerInfoWithSignatures,
+    SignedTransaction,
     Transaction,
     TransactionInfo,
     UserTransaction,
@@ -102,10 +104,47 @@ each; a tree of a million accounts has about 70,000 internal nodes above its lea
 
 _U64 = struct.Struct(">Q")
 _ACC_PLACEHOLDER = ACCUMULATOR_PLACEHOLDER_HASH
-_TXN_HASHER = CryptoHasher("Transaction")
-_INFO_HASHER = CryptoHasher("TransactionInfo")
 _ADDRESS_SALT = hash_prefix("AccountAddress")
 _EMPTY_WRITE_SET = bcs.encode(WriteSet())
+
+
+# Hashers seeded with their salts (each hash copies one; see CryptoHasher).
+_EVENT_BASE = hashlib.sha3_256(hash_prefix("ContractEvent"))
+_TXN_BASE = hashlib.sha3_256(hash_prefix("Transaction"))
+_INFO_BASE = hashlib.sha3_256(hash_prefix("TransactionInfo"))
+_EVENT_ACC_BASE = hashlib.sha3_256(hash_prefix("EventAccumulator"))
+_ACCOUNT_KEYS: dict[AccountAddress, bytes] = {}
+"""State tree keys of recently updated accounts (a validator's blocks update the same accounts
+over and over)."""
+_ACCOUNT_KEY_CACHE_SIZE = 1 << 17
+_U64_LE = struct.Struct("<Q")
+_U64_MAX = (1 << 64) - 1
+_first = operator.itemgetter(0)
+_hash_value = bytes.__new__
+"""``_hash_value(HashValue, digest)``: a HashValue of a 32-byte digest, without the length
+check of ``HashValue(...)``."""
+
+
+def _encode_info(info: TransactionInfo) -> bytes:
+    """``bcs.encode(info)``, built directly for the common case (three hashes, the gas used,
+    an ``Executed`` status)."""
+    a = info.transaction_hash
+    b = info.state_root_hash
+    c = info.event_root_hash
+    gas = info.gas_used
+    if (
+        type(info.status) is Executed
+        and isinstance(a, bytes)
+        and isinstance(b, bytes)
+        and isinstance(c, bytes)
+        and len(a) == 32
+        and len(b) == 32
+        and len(c) == 32
+        and type(gas) is int
+        and 0 <= gas <= _U64_MAX
+    ):
+        return b"".join((b"\x20", a, b"\x20", b, b"\x20", c, _U64_LE.pack(gas), b"\x00"))
+    return bcs.encode(info)
 
 
 def _account_key_bytes(address: AccountAddress) -> bytes:
@@ -198,6 +237,7 @@ class SpeculativeState:
     __slots__ = (
         "_acc_nodes",
         "_db",
+        "_event_bytes",
         "_info_bytes",
         "_txn_bytes",
         "accumulator_root",
@@ -226,6 +266,7 @@ class SpeculativeState:
         accumulator_root: HashValue,
         tree: TreeUpdate | None,
         state_root: HashValue,
+        event_bytes: list[bytes] | None = None,
     ) -> None:
         self._db = db
         self.parent = parent
@@ -241,6 +282,8 @@ class SpeculativeState:
         self.infos = infos
         """Their transaction infos."""
         self._txn_bytes, self._info_bytes = encoded
+        self._event_bytes = event_bytes
+        """The encodings of the block's events in order (None: not computed)."""
         self._acc_nodes = acc_nodes
         self.accumulator_root = accumulator_root
         """Root of the transaction accumulator after the block."""
@@ -583,28 +626,58 @@ class LedgerDB:
         tree_update: TreeUpdate | None = None
         state_root = base_root
         if txns:
-            merged: dict[bytes, bytes | None] = {}
-            key_of = _account_key_bytes
+            merged: dict[AccountAddress, bytes | None] = {}
             for t in txns:
-                for addr, blob in t.account_updates.items():
-                    merged[key_of(addr)] = None if blob is None else bytes(blob)
+                merged.update(t.account_updates)
+            keys = _ACCOUNT_KEYS
+            updates = []
+            for addr, blob in merged.items():
+                k = keys.get(addr)
+                if k is None:
+                    k = _account_key_bytes(addr)
+                    if len(keys) >= _ACCOUNT_KEY_CACHE_SIZE:
+                        keys.clear()
+                    keys[addr] = k
+                updates.append((k, None if blob is None else bytes(blob)))
             tree = StateTree(read_node, self.path, read_inner)
-            tree_update = tree.update(base_state, first + len(txns) - 1, list(merged.items()))
+            tree_update = tree.update(base_state, first + len(txns) - 1, updates)
             state_root = tree_update.root_hash
         infos = []
         txn_bytes = []
         info_bytes = []
         info_hashes = []
+        event_bytes: list[bytes] = []
         last = len(txns) - 1
         encode = bcs.encode
+        event_base = _EVENT_BASE
+        txn_base = _TXN_BASE
+        info_base = _INFO_BASE
+        event_root_of = accumulator_root_digest
+        event_acc_base = _EVENT_ACC_BASE
+        event_hasher = EVENT_ACCUMULATOR_HASHER
+        hash_value = _hash_value
         for i, t in enumerate(txns):
             events = t.events
             if not events:
                 event_root = _ACC_PLACEHOLDER
-            elif len(events) == 1:
-                event_root = events[0].hash()
             else:
-                event_root = accumulator_root(EVENT_ACCUMULATOR_HASHER, [e.hash() for e in events])
+                hashes = []
+                for e in events:
+                    eb = e.encoded()
+                    event_bytes.append(eb)
+                    h = event_base.copy()
+                    h.update(eb)
+                    hashes.append(h.digest())
+                if len(hashes) == 1:
+                    event_root = hash_value(HashValue, hashes[0])
+                elif len(hashes) == 2:
+                    # A payment's two events: the root is the hash of the pair.
+                    h = event_acc_base.copy()
+                    h.update(hashes[0])
+                    h.update(hashes[1])
+                    event_root = hash_value(HashValue, h.digest())
+                else:
+                    event_root = hash_value(HashValue, event_root_of(event_hasher, hashes))
             root = t.state_root_hash if t.state_root_hash is not None else state_root
             if i == last and root != state_root:
                 raise CommitError(
@@ -612,13 +685,24 @@ class LedgerDB:
                     f"block's last transaction claims state root {root.hex()}, "
                     f"the state tree gives {state_root.hex()}",
                 )
-            tb = encode(t.transaction)
-            info = TransactionInfo(_TXN_HASHER.hash(tb), root, event_root, t.gas_used, t.status)
-            ib = encode(info)
+            txn = t.transaction
+            if type(txn) is UserTransaction and type(txn.value) is SignedTransaction:
+                # Its bytes and hash are kept by the signed transaction.
+                tb = b"\x00" + txn.value.encoded()
+                txn_hash = txn.value.hash()
+            else:
+                tb = encode(txn)
+                h = txn_base.copy()
+                h.update(tb)
+                txn_hash = hash_value(HashValue, h.digest())
+            info = TransactionInfo(txn_hash, root, event_root, t.gas_used, t.status)
+            ib = _encode_info(info)
             infos.append(info)
             txn_bytes.append(tb)
             info_bytes.append(ib)
-            info_hashes.append(_INFO_HASHER.digest(ib))
+            h = info_base.copy()
+            h.update(ib)
+            info_hashes.append(h.digest())
         nodes = acc.append(read_acc, TRANSACTION_ACCUMULATOR_HASHER, first, info_hashes)
 
         def read_both(pos: int) -> bytes:
@@ -641,6 +725,7 @@ class LedgerDB:
             acc_root,
             tree_update,
             state_root,
+            event_bytes,
         )
 
     def speculate(
@@ -746,7 +831,8 @@ class LedgerDB:
         cache = self._inner_cache
         if self._inner_cache_entries <= 0:
             return
-        for nk in tree.stale:
+        stale = tree.stale if tree.cached_stale is None else tree.cached_stale
+        for nk in stale:
             cache.pop(nk, None)
         cache.update(tree.inner)
         excess = len(cache) - self._inner_cache_entries
@@ -762,38 +848,53 @@ class LedgerDB:
         n = len(p.transactions)
         vkeys = [pack(first + i) for i in range(n)]
         encode = bcs.encode
-        events = []
+        event_keys = []
         by_key = []
         account = []
         write_sets = []
         for i, t in enumerate(p.transactions):
-            v = first + i
             ws = t.write_set
-            write_sets.append((vkeys[i], _EMPTY_WRITE_SET if not ws.write_set else encode(ws)))
-            for j, ev in enumerate(t.events):
-                loc = pack2(v, j)
-                events.append((loc, encode(ev)))
-                if isinstance(ev, ContractEventV0):
-                    by_key.append((bytes(ev.key) + pack(ev.sequence_number), loc))
+            write_sets.append(_EMPTY_WRITE_SET if not ws.write_set else encode(ws))
+            if t.events:
+                v = first + i
+                for j, ev in enumerate(t.events):
+                    loc = pack2(v, j)
+                    event_keys.append(loc)
+                    if isinstance(ev, ContractEventV0):
+                        by_key.append((bytes(ev.key) + pack(ev.sequence_number), loc))
             if isinstance(t.transaction, UserTransaction):
                 raw = t.transaction.value.raw_txn
                 account.append((bytes(raw.sender) + pack(raw.sequence_number), vkeys[i]))
 
-        def put_all(name: str, items: Any) -> None:
-            if items:
-                txn.cursor(db=db[name]).putmulti(items)
+        def put_all(name: str, items: list[tuple[bytes, bytes]], append: bool = False) -> None:
+            """Puts ``items``; with ``append``, they are sorted and after every key stored (LMDB
+            then fills pages without searching), and if one is not, all are put again the
+            ordinary way."""
+            if not items:
+                return
+            cur = txn.cursor(db=db[name])
+            if append and cur.putmulti(items, append=True)[1] == len(items):
+                return
+            cur.putmulti(items)
 
-        put_all("txn", list(zip(vkeys, p._txn_bytes, strict=True)))
-        put_all("txn_info", list(zip(vkeys, p._info_bytes, strict=True)))
-        put_all("write_set", write_sets)
-        put_all("event", events)
+        put_all("txn", list(zip(vkeys, p._txn_bytes, strict=True)), True)
+        put_all("txn_info", list(zip(vkeys, p._info_bytes, strict=True)), True)
+        put_all("write_set", list(zip(vkeys, write_sets, strict=True)), True)
+        event_bytes = p._event_bytes
+        if event_bytes is None:
+            event_bytes = [ev.encoded() for t in p.transactions for ev in t.events]
+        put_all("event", list(zip(event_keys, event_bytes, strict=True)), True)
+        # Keys in order (each is unique): LMDB then walks its pages in order.
+        by_key.sort(key=_first)
         put_all("event_by_key", by_key)
+        account.sort(key=_first)
         put_all("account_txn", account)
-        put_all("txn_acc", [(pack(pos), h) for pos, h in p._acc_nodes.items()])
+        put_all("txn_acc", [(pack(pos), p._acc_nodes[pos]) for pos in sorted(p._acc_nodes)])
         if p.tree is not None:
-            put_all("state_node", list(p.tree.new_nodes.items()))
+            nodes = p.tree.new_nodes
+            put_all("state_node", [(nk, nodes[nk]) for nk in sorted(nodes)], True)
             sv = pack(p.tree.version)
-            put_all("state_stale", [(sv + nk, b"") for nk in p.tree.stale])
+            put_all("state_stale", [(sv + nk, b"") for nk in sorted(p.tree.stale)], True)
             txn.put(sv, bytes(p.state_root), db=db["state_root"])
 
     def _prune(self, txn: Any, target: int) -> None:

@@ -67,6 +67,7 @@ __all__ = [
     "TransactionListWithProof",
     "account_key",
     "accumulator_root",
+    "accumulator_root_digest",
     "blob_hash",
     "ledger_info_of",
     "verify_accumulator_consistency",
@@ -373,7 +374,29 @@ def verify_accumulator_consistency(
 
 def accumulator_root(hasher: CryptoHasher, leaves: Sequence[bytes]) -> HashValue:
     """The root hash of the accumulator holding ``leaves``."""
-    return InMemoryAccumulator.from_leaves(hasher, leaves).root_hash
+    return HashValue(accumulator_root_digest(hasher, leaves))
+
+
+def accumulator_root_digest(hasher: CryptoHasher, leaves: Sequence[bytes]) -> bytes:
+    """:func:`accumulator_root` as plain bytes, computed a level at a time: a level with an odd
+    number of nodes is completed with the placeholder (the hash of an empty subtree), which is
+    what the root of a partly filled accumulator hashes its last node with."""
+    n = len(leaves)
+    if n == 0:
+        return _ACC_PLACEHOLDER
+    if n == 1:
+        return bytes(leaves[0])
+    if n > MAX_ACCUMULATOR_LEAVES:
+        raise ProofError(f"invalid accumulator size {n}")
+    digest2 = hasher.digest2
+    level = list(leaves)
+    while n > 1:
+        if n & 1:
+            level.append(_ACC_PLACEHOLDER)
+            n += 1
+        level = [digest2(level[i], level[i + 1]) for i in range(0, n, 2)]
+        n >>= 1
+    return level[0]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -68,6 +68,9 @@ _sha3 = hashlib.sha3_256
 _INTERNAL_SALT = hash_prefix("SparseMerkleInternal")
 _LEAF_SALT = hash_prefix("SparseMerkleLeafNode")
 _BLOB_SALT = hash_prefix("AccountStateBlob")
+_INTERNAL_BASE = _sha3(_INTERNAL_SALT)
+_LEAF_BASE = _sha3(_LEAF_SALT)
+_BLOB_BASE = _sha3(_BLOB_SALT)
 
 INNER_HASHES_SIZE = 15 * 32
 """Size of the cached inner hashes of one internal node."""
@@ -150,6 +153,8 @@ _SMALL = tuple(bytes((n,)) for n in range(128))
 
 
 def _uleb(n: int) -> bytes:
+    if 128 <= n < 16384:
+        return bytes(((n & 0x7F) | 0x80, n >> 7))
     out = bytearray()
     bcs.encode_uleb128(n, out)
     return bytes(out)
@@ -206,7 +211,7 @@ def _inner_hashes(
         dirty = 0xFFFF
     else:
         buf = bytearray(old_inner)
-    salt = _INTERNAL_SALT
+    copy = _INTERNAL_BASE.copy
     for i, m in _BOTTOM_UP:
         if not dirty & m:
             continue
@@ -216,10 +221,15 @@ def _inner_hashes(
         elif not e & (e - 1) and leaves & e:
             h = slot_hash(e.bit_length() - 1)
         elif i >= 8:
-            h = _sha3(salt + slot_hash(2 * i - 16) + slot_hash(2 * i - 15)).digest()
+            x = copy()
+            x.update(slot_hash(2 * i - 16))
+            x.update(slot_hash(2 * i - 15))
+            h = x.digest()
         else:
             o = (2 * i - 1) * 32
-            h = _sha3(salt + buf[o : o + 64]).digest()
+            x = copy()
+            x.update(buf[o : o + 64])
+            h = x.digest()
         buf[(i - 1) * 32 : i * 32] = h
     return bytes(buf)
 
@@ -250,11 +260,14 @@ def _root_of(hs: list[bytes], exist: int, leaves: int, i: int) -> bytes:
         return _PLACEHOLDER
     if not e & (e - 1) and leaves & e:
         return hs[e.bit_length() - 1]
+    x = _INTERNAL_BASE.copy()
     if i >= 8:
-        return _sha3(_INTERNAL_SALT + hs[2 * i - 16] + hs[2 * i - 15]).digest()
-    return _sha3(
-        _INTERNAL_SALT + _root_of(hs, exist, leaves, 2 * i) + _root_of(hs, exist, leaves, 2 * i + 1)
-    ).digest()
+        x.update(hs[2 * i - 16])
+        x.update(hs[2 * i - 15])
+    else:
+        x.update(_root_of(hs, exist, leaves, 2 * i))
+        x.update(_root_of(hs, exist, leaves, 2 * i + 1))
+    return x.digest()
 
 
 class _Leaf:
@@ -268,18 +281,26 @@ class _Leaf:
         self.value_hash = value_hash
         self.blob = blob
         self.old_key = old_key
-        self.hash = _sha3(_LEAF_SALT + key + value_hash).digest()
+        x = _LEAF_BASE.copy()
+        x.update(key)
+        x.update(value_hash)
+        self.hash = x.digest()
 
 
 def _new_leaf(key: bytes, blob: bytes) -> _Leaf:
-    return _Leaf(key, _sha3(_BLOB_SALT + blob).digest(), blob, None)
+    x = _BLOB_BASE.copy()
+    x.update(blob)
+    return _Leaf(key, x.digest(), blob, None)
 
 
 class TreeUpdate:
     """The result of a batch: the new root hash, the nodes to write, the nodes made stale, and
-    the inner hashes of the new internal nodes (a cache, see the module docstring)."""
+    the inner hashes of the new internal nodes (a cache, see the module docstring).
 
-    __slots__ = ("inner", "new_nodes", "root_hash", "stale", "version")
+    ``cached_stale`` lists the stale nodes whose inner hashes the batch was given (the only
+    stale nodes a cache of inner hashes can hold); None means any stale node may be cached."""
+
+    __slots__ = ("cached_stale", "inner", "new_nodes", "root_hash", "stale", "version")
 
     def __init__(
         self,
@@ -288,12 +309,14 @@ class TreeUpdate:
         new_nodes: dict[bytes, bytes],
         stale: list[bytes],
         inner: dict[bytes, InnerEntry],
+        cached_stale: list[bytes] | None = None,
     ) -> None:
         self.version = version
         self.root_hash = root_hash
         self.new_nodes = new_nodes
         self.stale = stale
         self.inner = inner
+        self.cached_stale = cached_stale
 
 
 NodeReader = Callable[[bytes], bytes | None]
@@ -601,8 +624,14 @@ class StateTree:
                 entry = self._cached(old_root, data) if tag == 0 else None
                 if entry is not None:
                     batch.inner[root_nk] = entry
+                    batch.cached_stale.append(old_root)
                 return TreeUpdate(
-                    version, self.root_hash(base_version), batch.new_nodes, batch.stale, batch.inner
+                    version,
+                    self.root_hash(base_version),
+                    batch.new_nodes,
+                    batch.stale,
+                    batch.inner,
+                    batch.cached_stale,
                 )
         if existing is None:
             result = batch.build(0, [_new_leaf(k, b) for k, b in ups if b is not None])
@@ -615,7 +644,9 @@ class StateTree:
             root = batch.place(result, 0, b"", force=True)[0]
         else:
             root = result
-        return TreeUpdate(version, HashValue(root), batch.new_nodes, batch.stale, batch.inner)
+        return TreeUpdate(
+            version, HashValue(root), batch.new_nodes, batch.stale, batch.inner, batch.cached_stale
+        )
 
 
 def _rehash_path(
@@ -626,31 +657,58 @@ def _rehash_path(
     root hash. ``exist`` and ``leaves`` are the node's child and leaf bitmaps after the change;
     sibling children's hashes come from ``data``, the node before it (children ``old_exist``).
     A subtree holding a single leaf takes that leaf's hash, as everywhere in the tree."""
-    salt = _INTERNAL_SALT
-    i = 16 + nib
-    while i > 1:
-        parent = i >> 1
-        e = exist & _MASK[parent]
+    copy = _INTERNAL_BASE.copy
+    for mask, is_right, slot_bit, sib_at, parent_at in _PATH_STEPS[nib]:
+        e = exist & mask
         if e & (e - 1) or not leaves & e:
-            sib = i ^ 1
             sh: bytes | bytearray
-            if sib >= 16:
-                s_bit = 1 << (sib - 16)
-                if old_exist & s_bit:
-                    so = 2 + _CHILD_SIZE * (old_exist & (s_bit - 1)).bit_count()
-                    sh = data[so + 1 : so + 33]
+            if slot_bit:
+                if old_exist & slot_bit:
+                    so = 3 + _CHILD_SIZE * (old_exist & (slot_bit - 1)).bit_count()
+                    sh = data[so : so + 32]
                 else:
                     sh = _PLACEHOLDER
             else:
-                sh = buf[(sib - 1) * 32 : sib * 32]
-            h = _sha3(salt + (sh + h if i & 1 else h + sh)).digest()
-        buf[(parent - 1) * 32 : parent * 32] = h
-        i = parent
+                sh = buf[sib_at : sib_at + 32]
+            x = copy()
+            if is_right:
+                x.update(sh)
+                x.update(h)
+            else:
+                x.update(h)
+                x.update(sh)
+            h = x.digest()
+        buf[parent_at : parent_at + 32] = h
     return h
 
 
+def _path_steps(nib: int) -> tuple[tuple[int, bool, int, int, int], ...]:
+    """The four steps from child slot ``nib`` up an internal node's heap: the parent's slot
+    mask, whether the node is its parent's right child, the sibling's slot bit (bottom step;
+    0 above), and the offsets in the inner hashes of the sibling and of the parent."""
+    out = []
+    i = 16 + nib
+    while i > 1:
+        parent = i >> 1
+        sib = i ^ 1
+        out.append(
+            (
+                _MASK[parent],
+                bool(i & 1),
+                1 << (sib - 16) if sib >= 16 else 0,
+                (sib - 1) * 32,
+                (parent - 1) * 32,
+            )
+        )
+        i = parent
+    return tuple(out)
+
+
+_PATH_STEPS = tuple(_path_steps(nib) for nib in range(16))
+
+
 class _Batch:
-    __slots__ = ("inner", "new_nodes", "stale", "tree", "version", "vkey")
+    __slots__ = ("cached_stale", "inner", "new_nodes", "stale", "tree", "version", "vkey")
 
     def __init__(self, tree: StateTree, version: int) -> None:
         self.tree = tree
@@ -658,6 +716,7 @@ class _Batch:
         self.vkey = _VERSION.pack(version)
         self.new_nodes: dict[bytes, bytes] = {}
         self.stale: list[bytes] = []
+        self.cached_stale: list[bytes] = []
         self.inner: dict[bytes, InnerEntry] = {}
 
     def place(self, leaf: _Leaf, depth: int, path: bytes, force: bool = False) -> tuple[bytes, int]:
@@ -762,15 +821,27 @@ class _Batch:
         if blob is None:
             return None
         tree = self.tree
-        old_key, old_vh = tree._leaf_head(nk, tree._load(nk))
-        if old_key != key:
+        data = tree._read(nk)
+        if data is None:
+            data = tree._load(nk)  # raises
+        if len(data) < 66 or data[0] != 1:
+            tree._leaf_head(nk, data)  # raises
+        if not data.startswith(key, 1):
             return None
-        vh = _sha3(_BLOB_SALT + blob).digest()
-        if vh == old_vh:
+        x = _BLOB_BASE.copy()
+        x.update(blob)
+        vh = x.digest()
+        if data.startswith(vh, 33):
             return rec
         self.stale.append(nk)
-        self.new_nodes[self.vkey + path] = encode_leaf(key, vh, blob)
-        return _pack_child(rec[0], _sha3(_LEAF_SALT + key + vh).digest(), self.version, True)
+        n = len(blob)
+        self.new_nodes[self.vkey + path] = b"".join(
+            (b"\x01", key, vh, _SMALL[n] if n < 128 else _uleb(n), blob)
+        )
+        x = _LEAF_BASE.copy()
+        x.update(key)
+        x.update(vh)
+        return _pack_child(rec[0], x.digest(), self.version, True)
 
     def single(
         self,
@@ -788,13 +859,17 @@ class _Batch:
         if blob is None:
             raise ValueError("a deletion is not a single update")
         tree = self.tree
+        read = tree._read
+        inner = tree._inner
         stale = self.stale
-        frames: list[tuple[int, bytes, InnerEntry, int]] = []
+        cached_stale = self.cached_stale
+        frames: list[tuple[bytes, bytes, InnerEntry, int]] = []
         while True:
             b = key[depth >> 1]
             nib = b & 0x0F if depth & 1 else b >> 4
-            frames.append((depth, data, entry, nib))
+            frames.append((nk, data, entry, nib))
             stale.append(nk)
+            cached_stale.append(nk)
             old_exist = entry[1]
             if not old_exist >> nib & 1:
                 h, v = self.place(_new_leaf(key, blob), depth + 1, _prefix(key, depth + 1))
@@ -802,7 +877,11 @@ class _Batch:
                 break
             off = 2 + _CHILD_SIZE * (old_exist & _LOW[nib]).bit_count()
             child = data[off : off + _CHILD_SIZE]
-            cpath = _DEPTH[depth + 1] + _prefix(key, depth + 1)
+            half = (depth + 1) >> 1
+            if depth & 1:
+                cpath = _DEPTH[depth + 1] + key[:half]
+            else:
+                cpath = _DEPTH[depth + 1] + key[:half] + _HIGH[key[half]]
             cnk = child[40:32:-1] + cpath
             if child[41] == 1:
                 rec = self.leaf_in_place(cnk, cpath, child, key, blob)
@@ -812,11 +891,13 @@ class _Batch:
                     )
                 new_rec = rec
                 break
-            cdata = tree._load(cnk)
+            cdata = read(cnk)
+            if cdata is None:
+                cdata = tree._load(cnk)  # raises
             if cdata[0] != 0:
                 raise CorruptionError(tree.where, f"node {cnk.hex()} should be an internal node")
-            centry = tree._cached(cnk, cdata)
-            if centry is None:
+            centry = None if inner is None else inner(cnk)
+            if centry is None or len(cdata) != 2 + _CHILD_SIZE * centry[1].bit_count():
                 sub_hash = self.single_uncached(depth + 1, cnk, cdata, ups, lo)
                 new_rec = _pack_child(nib, sub_hash, self.version, False)
                 break
@@ -825,10 +906,13 @@ class _Batch:
             data = cdata
             entry = centry
         vkey = self.vkey
+        version = self.version
+        new_nodes = self.new_nodes
+        new_inner = self.inner
         h = b""
-        for depth, data, entry, nib in reversed(frames):
+        for nk, data, entry, nib in reversed(frames):
             if h:
-                new_rec = _pack_child(nib, h, self.version, False)
+                new_rec = _pack_child(nib, h, version, False)
             old_inner, old_exist, leaves = entry
             bit = 1 << nib
             exist = old_exist | bit
@@ -843,9 +927,9 @@ class _Batch:
                 encoded = _COUNT[exist.bit_count()] + data[2:off] + new_rec + data[off:]
             buf = bytearray(old_inner)
             h = _rehash_path(buf, nib, new_rec[1:33], exist, leaves, old_exist, data)
-            nk_new = vkey + _DEPTH[depth] + _prefix(key, depth)
-            self.new_nodes[nk_new] = encoded
-            self.inner[nk_new] = (bytes(buf), exist, leaves)
+            nk_new = vkey + nk[8:]
+            new_nodes[nk_new] = encoded
+            new_inner[nk_new] = (bytes(buf), exist, leaves)
         return h
 
     def single_uncached(
@@ -871,7 +955,11 @@ class _Batch:
             h, v = self.place(_new_leaf(key, blob), depth + 1, _prefix(key, depth + 1))
             new_rec = _pack_child(nib, h, v, True)
         else:
-            cpath = _DEPTH[depth + 1] + _prefix(key, depth + 1)
+            half = (depth + 1) >> 1
+            if depth & 1:
+                cpath = _DEPTH[depth + 1] + key[:half]
+            else:
+                cpath = _DEPTH[depth + 1] + key[:half] + _HIGH[key[half]]
             cnk = rec[40:32:-1] + cpath
             is_leaf = rec[41] == 1
             found = self.leaf_in_place(cnk, cpath, rec, key, blob) if is_leaf else None
@@ -880,17 +968,22 @@ class _Batch:
                     nib, depth, key, self.subtree(depth + 1, cnk, is_leaf, ups, lo, lo + 1)
                 )
             new_rec = found
+        # Splice the new record into the old encoding.
+        off = 2 + _CHILD_SIZE * (exist & _LOW[nib]).bit_count()
+        if rec is None:
+            encoded = _COUNT[(exist | bit).bit_count()] + data[2:off] + new_rec + data[off:]
+        else:
+            encoded = data[:off] + new_rec + data[off + _CHILD_SIZE :]
         recs[nib] = new_rec
         exist |= bit
         if new_rec[41]:
             leaves |= bit
         else:
             leaves &= ~bit
-        present = [r for r in recs if r is not None]
-        new_nk = self.vkey + _DEPTH[depth] + _prefix(key, depth)
-        self.new_nodes[new_nk] = _COUNT[len(present)] + b"".join(present)
+        new_nk = self.vkey + nk[8:]
+        self.new_nodes[new_nk] = encoded
         hs = [_PLACEHOLDER if r is None else r[1:33] for r in recs]
-        if len(present) < MIN_CACHED_CHILDREN:
+        if exist.bit_count() < MIN_CACHED_CHILDREN:
             return _root_of(hs, exist, leaves, 1)
         inner = _inner_hashes(hs.__getitem__, exist, leaves, None, 0)
         self.inner[new_nk] = (inner, exist, leaves)
@@ -917,7 +1010,9 @@ class _Batch:
         """The subtree at ``depth`` (whose current node is ``nk``) after ``ups[lo:hi]``
         (non-empty, sorted, all under this node)."""
         tree = self.tree
-        data = tree._load(nk)
+        data = tree._read(nk)
+        if data is None:
+            data = tree._load(nk)  # raises
         if is_leaf:
             old_key, old_vh = tree._leaf_head(nk, data)
             if hi == lo + 1 and ups[lo][0] == old_key:
@@ -954,7 +1049,10 @@ class _Batch:
             return self.build(depth, new)
         if data[0] != 0:
             raise CorruptionError(tree.where, f"node {nk.hex()} should be an internal node")
-        entry = tree._cached(nk, data)
+        inner = tree._inner
+        entry = None if inner is None else inner(nk)
+        if entry is not None and len(data) != 2 + _CHILD_SIZE * entry[1].bit_count():
+            entry = None
         if entry is None:
             if hi == lo + 1 and ups[lo][1] is not None:
                 return self.single_uncached(depth, nk, data, ups, lo)
@@ -964,6 +1062,7 @@ class _Batch:
             old_inner, exist, leaves = entry
             if hi == lo + 1 and ups[lo][1] is not None:
                 return self.single(depth, nk, data, entry, ups, lo)
+            self.cached_stale.append(nk)
         old_exist = exist
         self.stale.append(nk)
 
@@ -1112,9 +1211,9 @@ class _Batch:
             if exist.bit_count() < MIN_CACHED_CHILDREN:
                 # Not cached: only the node's own hash is needed.
                 return _root_of(full, exist, leaves, 1)
-            inner = _inner_hashes(full.__getitem__, exist, leaves, None, 0)
-            self.inner[new_nk] = (inner, exist, leaves)
-            return inner[:32]
+            hashes = _inner_hashes(full.__getitem__, exist, leaves, None, 0)
+            self.inner[new_nk] = (hashes, exist, leaves)
+            return hashes[:32]
         hs: dict[int, bytes] = {}
         dirty = 0
         for nib, rec in changed.items():
@@ -1129,7 +1228,7 @@ class _Batch:
                 else:
                     hs[sib] = _PLACEHOLDER
         buf = bytearray(old_inner)
-        salt = _INTERNAL_SALT
+        copy = _INTERNAL_BASE.copy
         for i, m in _BOTTOM_UP:
             if not dirty & m:
                 continue
@@ -1144,10 +1243,15 @@ class _Batch:
                     off = 2 + _CHILD_SIZE * (old_exist & _LOW[n]).bit_count()
                     h = data[off + 1 : off + 33]
             elif i >= 8:
-                h = _sha3(salt + hs[2 * i - 16] + hs[2 * i - 15]).digest()
+                x = copy()
+                x.update(hs[2 * i - 16])
+                x.update(hs[2 * i - 15])
+                h = x.digest()
             else:
                 o = (2 * i - 1) * 32
-                h = _sha3(salt + buf[o : o + 64]).digest()
+                x = copy()
+                x.update(buf[o : o + 64])
+                h = x.digest()
             buf[(i - 1) * 32 : i * 32] = h
         if exist.bit_count() >= MIN_CACHED_CHILDREN:
             self.inner[new_nk] = (bytes(buf), exist, leaves)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, cast
+import hashlib
+import struct
+from typing import ClassVar
 
 from libra import bcs
 from libra.crypto import (
@@ -163,14 +165,40 @@ class EventKey(bytes):
 
 bcs.register_bytes_type(EventKey, EVENT_KEY_LENGTH, length_prefixed=True)
 
-_EVENT_HASHER = CryptoHasher("ContractEvent")
+_EVENT_HASH_BASE = hashlib.sha3_256(hash_prefix("ContractEvent"))
+_U64_LE = struct.Struct("<Q")
+_U64_MAX = (1 << 64) - 1
+_SHORT_LENGTH = tuple(bytes((n,)) for n in range(128))
+_TYPE_TAG_BYTES: dict[int, tuple[TypeTag, bytes]] = {}
+"""The BCS bytes of the type tags events carry, by object identity (execution gives the events
+of one kind the same tag object). Each entry holds its tag, so its id cannot be reused while it
+is cached."""
+_TYPE_TAG_CACHE_SIZE = 256
+
+
+def _type_tag_bytes(tag: TypeTag) -> bytes:
+    entry = _TYPE_TAG_BYTES.get(id(tag))
+    if entry is not None and entry[0] is tag:
+        return entry[1]
+    encoded = bcs.encode_as(TypeTag, tag)
+    if len(_TYPE_TAG_BYTES) >= _TYPE_TAG_CACHE_SIZE:
+        _TYPE_TAG_BYTES.clear()
+    _TYPE_TAG_BYTES[id(tag)] = (tag, encoded)
+    return encoded
 
 
 class ContractEvent(bcs.Enum):
     __slots__ = ()
 
+    def encoded(self) -> bytes:
+        """This event's BCS bytes (what ``bcs.encode(self)`` gives)."""
+        return bcs.encode(self)
+
     def hash(self) -> HashValue:
-        return _EVENT_HASHER.hash(bcs.encode(self))
+        """The ``ContractEvent`` hash of :meth:`encoded`."""
+        h = _EVENT_HASH_BASE.copy()
+        h.update(self.encoded())
+        return HashValue(h.digest())
 
 
 @bcs.variant(0)
@@ -182,6 +210,27 @@ class ContractEventV0(ContractEvent):
     sequence_number: bcs.U64
     type_tag: TypeTag
     event_data: bytes
+
+    def encoded(self) -> bytes:
+        """This event's BCS bytes, built directly (the variant tag, the key with its length,
+        the sequence number, the type tag's cached bytes, the data with its length); values
+        of unexpected types go through :func:`libra.bcs.encode`, which checks them."""
+        key = self.key
+        seq = self.sequence_number
+        data = self.event_data
+        if (
+            type(key) is EventKey
+            and len(key) == EVENT_KEY_LENGTH
+            and type(seq) is int
+            and 0 <= seq <= _U64_MAX
+            and type(data) is bytes
+        ):
+            n = len(data)
+            tag = _type_tag_bytes(self.type_tag)
+            if n < 128:
+                return b"".join((b"\x00\x18", key, _U64_LE.pack(seq), tag, _SHORT_LENGTH[n], data))
+            return b"".join((b"\x00\x18", key, _U64_LE.pack(seq), tag, bcs.encode_as(bytes, data)))
+        return bcs.encode(self)
 
 
 @bcs.struct
@@ -241,6 +290,21 @@ class PayloadScriptFunction(TransactionPayload):
 _RAW_TXN_PREFIX = hash_prefix("RawTransaction")
 _RAW_TXN_WITH_DATA_PREFIX = hash_prefix("RawTransactionWithData")
 _TXN_HASHER = CryptoHasher("Transaction")
+_USER_TXN_HASH_PREFIX = hash_prefix("Transaction") + b"\x00"
+"""What precedes a signed transaction's BCS bytes in its hash (salt, ``UserTransaction``)."""
+_ED25519_AUTHENTICATOR_SIZE = 1 + 1 + 32 + 1 + 64
+"""The BCS length of an :class:`Ed25519Authenticator`: tag, key with length, signature with
+length."""
+_sha3_256 = hashlib.sha3_256
+_new_bytes = bytes.__new__
+
+
+def _uleb128_size(n: int) -> int:
+    size = 1
+    while n >= 0x80:
+        n >>= 7
+        size += 1
+    return size
 
 
 @bcs.struct
@@ -352,7 +416,11 @@ class MultiEd25519Authenticator(TransactionAuthenticator):
     signature: MultiEd25519Signature
 
     def verify(self, raw_txn: RawTransaction) -> bool:
-        return self.public_key.verify(raw_txn.signing_message(), self.signature)
+        return self.verify_message(raw_txn.signing_message())
+
+    def verify_message(self, message: bytes) -> bool:
+        """True when the signatures are valid over ``message`` (a signing message)."""
+        return self.public_key.verify(message, self.signature)
 
     def sender_authentication_key(self) -> AuthenticationKey:
         return AuthenticationKey.multi_ed25519(self.public_key)
@@ -408,24 +476,51 @@ class SignedTransaction(_KeptEncoding):
 
     def verify_signature(self) -> bool:
         """True when the authenticator's signatures are valid (the auth key is checked against
-        the sender's account by the prologue, not here)."""
-        return self.authenticator.verify(self.raw_txn)
+        the sender's account by the prologue, not here).
+
+        With one signer and the BCS bytes kept, the signed message is made from those bytes
+        without re-encoding the raw transaction: they are the raw transaction's bytes followed
+        by the authenticator's, whose length its keys and signatures give."""
+        auth = self.authenticator
+        kept: bytes | None = getattr(self, "_bcs_encoding", None)
+        if kept is not None:
+            if type(auth) is Ed25519Authenticator:
+                message = _RAW_TXN_PREFIX + kept[:-_ED25519_AUTHENTICATOR_SIZE]
+                return auth.public_key.verify(message, auth.signature)
+            if type(auth) is MultiEd25519Authenticator:
+                k = len(auth.public_key)
+                n = len(auth.signature)
+                tail = 1 + _uleb128_size(k) + k + _uleb128_size(n) + n
+                return auth.verify_message(_RAW_TXN_PREFIX + kept[:-tail])
+        return auth.verify(self.raw_txn)
 
     def hash(self) -> HashValue:
         """The hash of ``Transaction::UserTransaction(self)``, as Diem's JSON-RPC reports it."""
-        try:
-            return cast(HashValue, object.__getattribute__(self, "_hash"))
-        except AttributeError:
-            h = _TXN_HASHER.hash(b"\x00" + self.encoded())
+        h: HashValue | None = getattr(self, "_hash", None)
+        if h is None:
+            encoded: bytes | None = getattr(self, "_bcs_encoding", None)
+            if encoded is None:
+                encoded = bcs.encode(self)  # which keeps them
+            # sha3_256(salt || 0 || bytes) in one call; a digest is 32 bytes, a valid HashValue.
+            h = _new_bytes(HashValue, _sha3_256(_USER_TXN_HASH_PREFIX + encoded).digest())
             object.__setattr__(self, "_hash", h)
-            return h
+        return h
 
     def encoded(self) -> bytes:
         """This transaction's BCS bytes (kept once known)."""
-        try:
-            return cast(bytes, object.__getattribute__(self, "_bcs_encoding"))
-        except AttributeError:
+        kept: bytes | None = getattr(self, "_bcs_encoding", None)
+        if kept is None:
             return bcs.encode(self)  # which keeps them
+        return kept
+
+
+def _fast_signed_transaction_decoder() -> bcs.FastDec:
+    from libra.types.fast_txn import make_decoder  # it imports this module, hence not above
+
+    return make_decoder()
+
+
+bcs.register_fast_decoder(SignedTransaction, _fast_signed_transaction_decoder)
 
 
 @bcs.struct
