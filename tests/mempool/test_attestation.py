@@ -313,7 +313,7 @@ def test_wrong_digest_or_wrong_attestor_does_not_count(early: bool) -> None:
     v0, v1, v2, v3 = net.validators
     txns = [signed(k) for k in range(3)]
     net.submit(0, txns)
-    request_id = (1).to_bytes(8, "little")
+    (request_id,) = net.at(v0).service._inflight  # the batch just broadcast
     right = batch_digest(txns)
     wrong = batch_digest(txns[:2])
     forged = [

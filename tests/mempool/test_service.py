@@ -99,6 +99,27 @@ def test_submitted_transactions_reach_every_validator_once() -> None:
     assert a.flush() == 0
 
 
+def test_a_restarted_validator_does_not_reuse_request_ids() -> None:
+    """Receivers may still hold a batch of the validator's previous run (pending its
+    attestations) under its request id; the new run's batches must carry other ids."""
+    ids = []
+    for _run in range(2):  # the same validator, started twice
+        hub = FakeHub()
+        pool = Mempool(lambda _t: None, state_reader({}), capacity=100)
+        svc = MempoolService(pool, hub.endpoint(V[0]), batch_size=50)
+        hub.services[V[0]] = svc
+        hub.services[V[1]] = MempoolService(
+            Mempool(lambda _t: None, state_reader({}), capacity=100), hub.endpoint(V[1])
+        )
+        svc.submit(txn(0, 0))
+        assert svc.flush() == 1
+        (_src, _dst, data) = hub.queue.popleft()
+        message = bcs.decode(MempoolMessage, data)
+        assert isinstance(message, BroadcastTransactionsRequest)
+        ids.append(message.request_id)
+    assert ids[0] != ids[1]
+
+
 def test_full_batch_is_broadcast_immediately() -> None:
     hub, (a, b, _) = make_net(batch_size=10)
     for i in range(25):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -107,6 +108,9 @@ class MempoolService:
         self._outbox: list[SignedTransaction] = []
         self._inflight: OrderedDict[bytes, _Inflight] = OrderedDict()
         self._retry_queue: deque[tuple[AccountAddress, bytes]] = deque()
+        self._request_prefix = os.urandom(8)
+        """Request ids are this prefix and a counter: a restarted validator's counter starts
+        over, and its new batches must not be mistaken for old ones still pending at peers."""
         self._next_request = 0
         self.metrics = MempoolServiceMetrics()
 
@@ -143,7 +147,7 @@ class MempoolService:
         batch = tuple(self._outbox[: self.batch_size])
         del self._outbox[: self.batch_size]
         self._next_request += 1
-        request_id = self._next_request.to_bytes(8, "little")
+        request_id = self._request_prefix + self._next_request.to_bytes(8, "little")
         peers = self._transport.broadcast(
             bcs.encode(BroadcastTransactionsRequest(request_id, batch))
         )
