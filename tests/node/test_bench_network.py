@@ -33,6 +33,8 @@ def test_tiny_network_bench_reports_committed_transactions(tmp_path: Path) -> No
     assert 0 < p50 <= p90 <= p99
     assert run["ed25519_verifications_per_sec"] > 0
     assert run["verification_ceiling_tps"] == run["ed25519_verifications_per_sec"]
+    assert run["attested_ceiling_tps"] == run["ed25519_verifications_per_sec"]  # f+1 = 1
+    assert run["peer_batch_signature_checks"] == [0.0]  # one validator: no peer batches
     for field in (
         "committed_tps",
         "latency_ms_p50",
@@ -40,6 +42,13 @@ def test_tiny_network_bench_reports_committed_transactions(tmp_path: Path) -> No
         "latency_ms_p99",
         "ed25519_verifications_per_sec",
         "verification_ceiling_tps",
+        "attested_ceiling_tps",
     ):
         assert report["median"][field] == run[field]
     assert "committed tx/s" in result.output  # the readable table
+
+
+def test_attested_ceiling_counts_f_plus_one_verifiers() -> None:
+    from libra.node.bench import _vouchers
+
+    assert [_vouchers(n) for n in (1, 2, 4, 7, 10)] == [1, 1, 2, 3, 4]
