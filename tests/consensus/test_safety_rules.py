@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from libra.consensus import (
-    FileSafetyStorage,
     IncorrectEpoch,
     IncorrectLastVotedRound,
     InvalidCertificate,
@@ -15,11 +12,9 @@ from libra.consensus import (
     MemorySafetyStorage,
     NotSafeToTimeout,
     NotSafeToVote,
-    SafetyData,
     SafetyRules,
 )
 from libra.types.consensus import Block, TwoChainTimeout, empty_block_info
-from libra.types.ledger import EpochState
 
 from .helpers import (
     EPOCH_STATE,
@@ -122,33 +117,6 @@ def test_timeout_rule() -> None:
     b3 = proposal(3, qc2)
     with pytest.raises(IncorrectLastVotedRound):
         sr.construct_and_sign_vote_two_chain(b3, executed_info(b3))
-
-
-def test_file_storage_survives_restart(tmp_path: Path) -> None:
-    path = tmp_path / "safety" / "data.bcs"
-    sr = rules(FileSafetyStorage(path))
-    b1, _ = chain()
-    v = sr.construct_and_sign_vote_two_chain(b1, executed_info(b1))
-    assert not list(path.parent.glob("*.tmp"))
-    again = rules(FileSafetyStorage(path))
-    assert again.safety_data.last_vote == v
-    other = proposal(1, GENESIS_QC, ts=5)
-    with pytest.raises(IncorrectLastVotedRound):
-        again.construct_and_sign_vote_two_chain(other, executed_info(other))
-    # a new epoch starts from fresh rounds
-    assert EPOCH_STATE is not None
-    again.initialize(EpochState(2, EPOCH_STATE.verifier))
-    assert again.safety_data == SafetyData.initial(2)
-    assert FileSafetyStorage(path).load() == SafetyData.initial(2)
-
-
-def test_corrupt_storage_is_an_error(tmp_path: Path) -> None:
-    from libra.consensus import SafetyStorageError
-
-    path = tmp_path / "data.bcs"
-    path.write_bytes(b"\xff\x00")
-    with pytest.raises(SafetyStorageError):
-        FileSafetyStorage(path).load()
 
 
 @settings(max_examples=30, deadline=None)

@@ -147,16 +147,6 @@ def test_pruning_keeps_window(tmp_path: Path) -> None:
     LedgerDB.open(tmp_path / "db").close()
 
 
-def test_consensus_store(tmp_path: Path) -> None:
-    db = LedgerDB.open(tmp_path / "db")
-    db.consensus_put({b"block/1": b"a", b"block/2": b"b", b"safety": b"s"})
-    db.consensus_delete([b"block/1"])
-    db.close()
-    db = LedgerDB.open(tmp_path / "db")
-    assert db.consensus_get(b"safety") == b"s"
-    assert db.consensus_items(b"block/") == [(b"block/2", b"b")]
-
-
 def test_truncated_and_garbage_files_are_refused(tmp_path: Path) -> None:
     _es, keys = validators(1)
     db = LedgerDB.open(tmp_path / "db")

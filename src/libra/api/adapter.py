@@ -2,13 +2,13 @@
 
 The node serves the API from its ledger database through this adapter: it decodes account
 blobs into :class:`libra.framework.state.AccountState`, reports the latest *certified* version
-(the one the latest signed ledger info covers, so every answer can be proven) and translates
+(the one the latest signed ledger info covers, so every answer can be proven: the database
+makes a ledger info visible only together with the ledger it certifies) and translates
 storage's ``NotFoundError`` into :class:`libra.api.errors.DataNotFound`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -39,9 +39,6 @@ __all__ = ["HASH_SCAN_WINDOW", "LedgerDBReader"]
 
 T = TypeVar("T")
 
-HEADER_WAIT_SECS = 1.0
-"""How long :meth:`LedgerDBReader.latest` waits for a commit in progress to become readable."""
-
 HASH_SCAN_WINDOW = 100_000
 """How many recent versions :meth:`LedgerDBReader.get_transaction_version_by_hash` searches
 (the ledger database has no hash index yet)."""
@@ -55,23 +52,6 @@ class LedgerDBReader:
         self.chain_id = chain_id
         self.hash_scan_window = hash_scan_window
 
-    def _await_header(self, version: int) -> None:
-        """Waits (briefly, bounded) until the database's in-memory view covers ``version``.
-
-        A commit writes the ledger info inside its database transaction and updates the
-        database object's header just after that transaction ends; a reader on another thread
-        can see the new ledger info in between, and reads that check their ledger version
-        against the header would then call a certified version "not committed"."""
-        deadline = time.monotonic() + HEADER_WAIT_SECS
-        for _ in range(10_000):
-            latest = self.db.latest_version
-            if latest is not None and latest >= version:
-                return
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.0005)
-        raise DataNotFound(f"ledger version {version} is certified but not yet readable")
-
     @staticmethod
     def _call(fn: Callable[[], T]) -> T:
         try:
@@ -83,8 +63,8 @@ class LedgerDBReader:
         signed = self.db.latest_ledger_info()
         if signed is None:
             raise DataNotFound("no ledger info committed yet")
+        # The database publishes a ledger info only once everything it covers is readable.
         li = ledger_info_of(signed)
-        self._await_header(li.version)
         return LedgerSummary(
             chain_id=self.chain_id,
             version=li.version,

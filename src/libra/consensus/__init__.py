@@ -29,9 +29,11 @@ from libra.consensus.node import (
     ConsensusNode,
     ElectionFactory,
     EpochStarted,
+    find_root,
     leader_reputation,
     round_robin,
 )
+from libra.consensus.persistence import BlockPersistence, MemoryBlockPersistence, PersistedTree
 from libra.consensus.proposer_election import (
     CommitHistory,
     CommittedBlockMeta,
@@ -52,7 +54,6 @@ from libra.consensus.round_manager import (
 )
 from libra.consensus.round_state import ExponentialTimeInterval, PendingVotes, RoundState
 from libra.consensus.safety_rules import (
-    FileSafetyStorage,
     MemorySafetyStorage,
     SafetyData,
     SafetyRules,
@@ -62,6 +63,7 @@ from libra.consensus.state_computer import PayloadSource, StateComputer, StateCo
 
 __all__ = [
     "Action",
+    "BlockPersistence",
     "BlockStore",
     "BlockStoreError",
     "Broadcast",
@@ -77,12 +79,12 @@ __all__ = [
     "ExecutedBlock",
     "ExecutionMismatch",
     "ExponentialTimeInterval",
-    "FileSafetyStorage",
     "IncorrectEpoch",
     "IncorrectLastVotedRound",
     "InvalidCertificate",
     "InvalidProposal",
     "LeaderReputation",
+    "MemoryBlockPersistence",
     "MemorySafetyStorage",
     "MissingBlock",
     "NotInitialized",
@@ -90,6 +92,7 @@ __all__ = [
     "NotSafeToVote",
     "PayloadSource",
     "PendingVotes",
+    "PersistedTree",
     "ProposerElection",
     "RoundManager",
     "RoundRobin",
@@ -106,6 +109,7 @@ __all__ = [
     "StateComputer",
     "StateComputerError",
     "SyncedTo",
+    "find_root",
     "leader_reputation",
     "round_robin",
 ]

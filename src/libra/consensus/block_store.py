@@ -1,5 +1,9 @@
 """The block tree: executed, uncommitted blocks above the last committed one (the root), the
-certificates seen, and the commit of a branch when a quorum cert carries a 2-chain commit."""
+certificates seen, and the commit of a branch when a quorum cert carries a 2-chain commit.
+
+With a :class:`~libra.consensus.persistence.BlockPersistence`, the tree is mirrored to durable
+storage: each inserted block, each new quorum cert and each higher timeout cert is saved as it
+arrives, and the blocks a commit prunes are deleted (with the next write)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from libra.consensus.errors import ExecutionMismatch, MissingBlock
+from libra.consensus.persistence import BlockPersistence
 from libra.consensus.state_computer import StateComputer
 from libra.crypto import HashValue
 from libra.types.consensus import (
@@ -46,7 +51,11 @@ class CommitOutcome:
 
 
 class BlockStore:
-    """Blocks by id from the root up, with the highest quorum, commit and timeout certs."""
+    """Blocks by id from the root up, with the highest quorum, commit and timeout certs.
+
+    ``persistence`` (optional) mirrors the tree to durable storage; a new tree replaces what it
+    holds with the root, unless ``restoring`` (the tree is being rebuilt from what it holds:
+    see :meth:`finish_restore`)."""
 
     def __init__(
         self,
@@ -55,14 +64,23 @@ class BlockStore:
         commit_cert: QuorumCert,
         computer: StateComputer,
         retained: int = 64,
+        persistence: BlockPersistence | None = None,
+        restoring: bool = False,
     ) -> None:
         self.computer = computer
+        self.persistence = persistence
+        self._restoring = restoring
+        self._pending_delete: set[HashValue] = set()
+        self._carried: set[HashValue] = set()
+        """Ids of the blocks certified by a certificate that a saved block carries."""
         self._blocks: dict[HashValue, ExecutedBlock] = {}
         self._qcs: dict[HashValue, QuorumCert] = {}
         self._retained: deque[ExecutedBlock] = deque(maxlen=retained)
         self._retained_by_id: dict[HashValue, ExecutedBlock] = {}
         self.highest_tc: TwoChainTimeoutCertificate | None = None
         self._reset(root, root_qc, commit_cert)
+        if not restoring:
+            self._persist_root()
 
     def _reset(self, root: ExecutedBlock, root_qc: QuorumCert, commit_cert: QuorumCert) -> None:
         if root_qc.certified_block.id != root.id:
@@ -79,6 +97,49 @@ class BlockStore:
         """Restarts the tree at a new root (after syncing the committed state to it)."""
         self._remember(self.root)
         self._reset(root, root_qc, commit_cert)
+        self._restoring = False
+        self._persist_root()
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def _root_certs(self) -> list[QuorumCert]:
+        root_qc = self._qcs[self.root.id]
+        cc = self.highest_commit_cert
+        return [root_qc] if cc is root_qc else [root_qc, cc]
+
+    def _persist_root(self) -> None:
+        self._pending_delete.clear()
+        self._carried.clear()
+        if self.persistence is not None:
+            self.persistence.reset([self.root.block], self._root_certs())
+
+    def _save(
+        self,
+        blocks: tuple[Block, ...] = (),
+        qcs: tuple[QuorumCert, ...] = (),
+        tc: TwoChainTimeoutCertificate | None = None,
+    ) -> None:
+        if self.persistence is None or self._restoring:
+            return
+        delete = tuple(self._pending_delete)
+        self.persistence.save(blocks, qcs, tc, delete)
+        self._pending_delete.clear()
+        self._carried.update(b.parent_id for b in blocks)
+
+    def finish_restore(self, stored_ids: frozenset[HashValue]) -> None:
+        """Ends a rebuild from the persisted tree: deletes what was stored but is not in the
+        tree now (``stored_ids``: the ids of the stored blocks and certified blocks), and saves
+        the root with its certificates, the highest certificates and the timeout cert."""
+        self._restoring = False
+        if self.persistence is None:
+            return
+        stale = (stored_ids | self._pending_delete) - self._blocks.keys()
+        qcs = {id(q): q for q in (*self._root_certs(), self.highest_qc)}
+        self.persistence.save(
+            (self.root.block,), tuple(qcs.values()), self.highest_tc, tuple(stale)
+        )
+        self._pending_delete.clear()
+        self._carried = {b.block.parent_id for b in self._blocks.values() if b is not self.root}
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -143,6 +204,7 @@ class BlockStore:
         )
         executed = ExecutedBlock(block, info)
         self._blocks[block.id] = executed
+        self._save(blocks=(block,))
         return executed
 
     def insert_executed(self, executed: ExecutedBlock) -> None:
@@ -150,10 +212,12 @@ class BlockStore:
         if executed.block.parent_id not in self._blocks:
             raise MissingBlock(executed.block.parent_id, "parent block")
         self._blocks[executed.id] = executed
+        self._save(blocks=(executed.block,))
 
     def insert_timeout_cert(self, tc: TwoChainTimeoutCertificate) -> None:
         if self.highest_tc is None or tc.round > self.highest_tc.round:
             self.highest_tc = tc
+            self._save(tc=tc)
 
     def insert_quorum_cert(self, qc: QuorumCert) -> CommitOutcome | None:
         """Records ``qc`` (its block must be in the tree); commits if it carries a commit
@@ -166,7 +230,10 @@ class BlockStore:
             raise ExecutionMismatch(
                 certified.id, certified.executed_state_id, executed.info.executed_state_id
             )
-        self._qcs.setdefault(certified.id, qc)
+        if certified.id not in self._qcs:
+            self._qcs[certified.id] = qc
+            if certified.id not in self._carried:
+                self._save(qcs=(qc,))
         if certified.round > self.highest_qc.certified_block.round:
             self.highest_qc = qc
         if not qc.commits() or qc.commit_info.round <= self.root.round:
@@ -183,6 +250,10 @@ class BlockStore:
                 target.id, target.executed_state_id, path[-1].info.executed_state_id
             )
         li = qc.ledger_info
+        if self.persistence is not None and not self._restoring:
+            # The stored tree must hold the new root and its certificates before the ledger
+            # commits it, or a restart could not rebuild the tree from the store.
+            self.persistence.flush()
         self.computer.commit([b.block for b in path], li)
         new_root = path[-1]
         self._remember(self.root)
@@ -208,5 +279,8 @@ class BlockStore:
         for b in pending:
             if b.round > self.root.round and b.block.parent_id in keep:
                 keep[b.id] = b
+        self._pending_delete.update(k for k in self._blocks if k not in keep)
+        self._pending_delete.update(k for k in self._qcs if k not in keep)
+        self._carried.intersection_update(keep)
         self._blocks = keep
         self._qcs = {k: v for k, v in self._qcs.items() if k in keep}

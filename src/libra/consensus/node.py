@@ -7,11 +7,13 @@ proof; messages of an earlier epoch make it send one (both rate-limited per peer
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 
 from libra.consensus.block_store import ExecutedBlock
 from libra.consensus.errors import ConsensusError
+from libra.consensus.persistence import BlockPersistence, PersistedTree
 from libra.consensus.proposer_election import (
     CommitHistory,
     LeaderReputation,
@@ -51,10 +53,13 @@ __all__ = [
     "ConsensusNode",
     "ElectionFactory",
     "EpochStarted",
+    "find_root",
     "leader_reputation",
     "message_epoch",
     "round_robin",
 ]
+
+log = logging.getLogger("libra.consensus")
 
 ElectionFactory = Callable[[EpochState, CommitHistory], ProposerElection]
 
@@ -97,13 +102,37 @@ class EpochStarted:
 NodeAction = Action | EpochStarted
 
 
+def find_root(
+    stored: PersistedTree, ledger_info: LedgerInfoWithV0
+) -> tuple[ExecutedBlock, QuorumCert, QuorumCert] | None:
+    """The root to rebuild a persisted tree from (Diem's ``find_root``): the committed block
+    ``ledger_info`` names, the quorum cert certifying it and a commit cert committing it, all
+    taken from ``stored`` (a certificate may also come from a stored block carrying it).
+    None when any of them is missing."""
+    ci = ledger_info.ledger_info.commit_info
+    block = next((b for b in stored.blocks if b.id == ci.id), None)
+    if block is None or block.epoch != ci.epoch or block.round != ci.round:
+        return None
+    certs = [*stored.quorum_certs, *(b.quorum_cert for b in stored.blocks)]
+    root_qc = next((q for q in certs if q.certified_block == ci), None)
+    commit_cert = next((q for q in certs if q.commits() and q.commit_info == ci), None)
+    if root_qc is None or commit_cert is None:
+        return None
+    return ExecutedBlock(block, ci), root_qc, commit_cert
+
+
 class ConsensusNode:
     """Consensus of one validator across epochs.
 
     ``ledger_info`` is the latest committed ledger info: if it ends an epoch (or is the
     genesis ledger info), the node starts the next epoch at its genesis block; otherwise it
     recovers in ``epoch_state``'s epoch by fast-forwarding to a peer's commit certificate.
-    ``epoch_proofs`` are the epoch-ending ledger infos known so far (served to peers)."""
+    ``epoch_proofs`` are the epoch-ending ledger infos known so far (served to peers).
+
+    ``block_persistence`` mirrors the block tree to durable storage. At start, when it holds
+    the committed block (the one ``ledger_info`` names) with its quorum cert and commit cert,
+    the node rebuilds its tree from there (:func:`find_root`) and votes and proposes without
+    waiting for peers; otherwise it recovers as above."""
 
     def __init__(
         self,
@@ -118,6 +147,7 @@ class ConsensusNode:
         election: ElectionFactory = round_robin,
         epoch_proofs: Sequence[LedgerInfoWithV0] = (),
         rate_limit_ms: int = 500,
+        block_persistence: BlockPersistence | None = None,
     ) -> None:
         self.author = author
         self.safety_rules = SafetyRules(author, key, safety_storage)
@@ -134,6 +164,7 @@ class ConsensusNode:
         self._last_epoch_msg: dict[tuple[AccountAddress, int], int] = {}
         self._start_li = ledger_info
         self._start_epoch_state = epoch_state
+        self.block_persistence = block_persistence
         self.round_manager: RoundManager | None = None
 
     @property
@@ -149,21 +180,71 @@ class ConsensusNode:
 
     def start(self, now_ms: int) -> list[NodeAction]:
         li = self._start_li
+        stored: PersistedTree | None = None
+        if self.block_persistence is not None:
+            try:
+                stored = self.block_persistence.load()
+            except ConsensusError:
+                self.counters["recovery_store_unreadable"] += 1
+        if stored is not None and not stored.blocks:
+            stored = None  # a new store: nothing to recover
         nes = li.ledger_info.commit_info.next_epoch_state
         if nes is not None:
-            return self._start_epoch(li, now_ms)
+            first = self._start_epoch(li, now_ms, stored)
+            self._log_recovery(self._rm(), stored, True)
+            return self._after_start(first, now_ms)
         if self._start_epoch_state is None:
             raise ConsensusError("a mid-epoch start needs the epoch state")
         es = self._start_epoch_state
         self.safety_rules.initialize(es)
-        self.round_manager = self._make_rm(es, None, li.ledger_info.commit_info.round)
-        return [EpochStarted(es), *self.round_manager.start(now_ms)]
+        root = find_root(stored, li) if stored is not None else None
+        if stored is not None and root is None:
+            self.counters["recovery_root_not_stored"] += 1
+        self.round_manager = self._make_rm(
+            es, root, li.ledger_info.commit_info.round, stored if root is not None else None
+        )
+        started: list[NodeAction] = [EpochStarted(es), *self.round_manager.start(now_ms)]
+        self._log_recovery(self.round_manager, stored, root is not None)
+        return self._after_start(started, now_ms)
+
+    @staticmethod
+    def _log_recovery(rm: RoundManager, stored: PersistedTree | None, root_found: bool) -> None:
+        """One line saying how the start went (the counters have the details)."""
+        if stored is None:
+            return
+        if rm.counters["recovered_from_store"]:
+            log.info(
+                "rebuilt the block tree from the consensus store: %d blocks above the committed "
+                "block, epoch %d round %d",
+                rm.counters["recovered_blocks"],
+                rm.epoch,
+                rm.current_round,
+            )
+        elif root_found:
+            failed = [k for k in rm.counters if k.startswith("recovery_failed_")]
+            log.warning(
+                "the consensus store does not fit the ledger (%s); waiting for a peer's sync info",
+                ", ".join(failed) or "unknown",
+            )
+        else:
+            log.info(
+                "the consensus store does not hold the committed block; waiting for a peer's "
+                "sync info"
+            )
+
+    def _after_start(self, actions: list[NodeAction], now_ms: int) -> list[NodeAction]:
+        """A tree rebuilt at start may have carried out a commit that ends the epoch."""
+        rm = self._rm()
+        if rm.epoch_ending is None:
+            return actions
+        return [*actions, *self._after([], now_ms)]
 
     def _make_rm(
         self,
         es: EpochState,
         root: tuple[ExecutedBlock, QuorumCert, QuorumCert] | None,
         committed_round: int,
+        recovered: PersistedTree | None = None,
     ) -> RoundManager:
         return RoundManager(
             self.author,
@@ -176,9 +257,13 @@ class ConsensusNode:
             self.config,
             root,
             committed_round,
+            self.block_persistence,
+            recovered,
         )
 
-    def _start_epoch(self, li: LedgerInfoWithV0, now_ms: int) -> list[NodeAction]:
+    def _start_epoch(
+        self, li: LedgerInfoWithV0, now_ms: int, recovered: PersistedTree | None = None
+    ) -> list[NodeAction]:
         es = li.ledger_info.commit_info.next_epoch_state
         if es is None:  # pragma: no cover - callers check
             raise ConsensusError("ledger info does not end an epoch")
@@ -187,7 +272,9 @@ class ConsensusNode:
         info = genesis_block_info(li.ledger_info, genesis.id)
         root_qc = QuorumCert.certificate_for_genesis(li.ledger_info, genesis.id)
         self.safety_rules.initialize(es)
-        self.round_manager = self._make_rm(es, (ExecutedBlock(genesis, info), root_qc, root_qc), 0)
+        self.round_manager = self._make_rm(
+            es, (ExecutedBlock(genesis, info), root_qc, root_qc), 0, recovered
+        )
         self.counters["epochs_started"] += 1
         return [EpochStarted(es), *self.round_manager.start(now_ms)]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from libra.consensus.block_store import BlockStore, CommitOutcome, ExecutedBlock
 from libra.consensus.errors import ConsensusError, MissingBlock, SafetyError
+from libra.consensus.persistence import BlockPersistence, PersistedTree
 from libra.consensus.proposer_election import CommitHistory, CommittedBlockMeta, ProposerElection
 from libra.consensus.round_state import (
     EquivocateVote,
@@ -143,7 +144,12 @@ class RoundManager:
 
     ``root`` is the epoch's starting point: ``(root block executed, root QC, commit cert)``
     for a fresh epoch, or None when recovering mid-epoch; a recovering round manager waits for
-    a sync info from a peer and fast-forwards to its commit certificate."""
+    a sync info from a peer and fast-forwards to its commit certificate.
+
+    ``persistence`` mirrors the block tree to durable storage. With ``recovered`` (what it held
+    at start), :meth:`start` rebuilds the tree from ``root``: the stored blocks that descend
+    from it are re-executed and inserted, the stored certificates restored; if that fails the
+    round manager falls back to waiting for a peer's sync info."""
 
     def __init__(
         self,
@@ -157,6 +163,8 @@ class RoundManager:
         config: ConsensusConfig,
         root: tuple[ExecutedBlock, QuorumCert, QuorumCert] | None,
         committed_round: int = 0,
+        persistence: BlockPersistence | None = None,
+        recovered: PersistedTree | None = None,
     ) -> None:
         self.author = author
         self.epoch_state = epoch_state
@@ -170,10 +178,18 @@ class RoundManager:
         self.config = config
         self.is_validator = self.verifier.public_key(author) is not None
         self.validators = tuple(self.verifier.address_to_validator_info)
+        self.persistence = persistence
+        self._recovered = recovered if root is not None else None
         self.block_store: BlockStore | None = None
         if root is not None:
             self.block_store = BlockStore(
-                root[0], root[1], root[2], computer, config.retained_committed_blocks
+                root[0],
+                root[1],
+                root[2],
+                computer,
+                config.retained_committed_blocks,
+                persistence,
+                restoring=self._recovered is not None,
             )
         self.committed_round = committed_round
         self.round_state = RoundState(config.interval())
@@ -194,6 +210,9 @@ class RoundManager:
 
     def start(self, now_ms: int) -> list[Action]:
         """Enters the first round of the epoch (or starts waiting to recover)."""
+        if self._recovered is not None:
+            tree, self._recovered = self._recovered, None
+            self._recover(tree)
         if self.block_store is not None:
             self._process_certificates(now_ms)
         return self._flush()
@@ -314,6 +333,51 @@ class RoundManager:
         if self.block_store is None:
             raise MissingBlock(HashValue.zero(), "root block (recovering)")
         return self.block_store
+
+    # -- recovery ----------------------------------------------------------------------------
+
+    def _recover(self, tree: PersistedTree) -> None:
+        """Rebuilds the block tree from the persisted one (Diem's ``RecoveryData``): the
+        stored blocks that descend from the root are re-executed and inserted (oldest first,
+        each with the certificate it carries), then the stored certificates are recorded (a
+        stored commit the ledger missed is carried out again), the highest timeout cert
+        restored, and what does not descend from the root deleted. When anything does not fit
+        (execution disagrees with a certificate, a commit fails), the tree is dropped and the
+        round manager waits for a peer's sync info, as without a persisted tree."""
+        bs = self._store()
+        stored = frozenset(
+            [b.id for b in tree.blocks] + [q.certified_block.id for q in tree.quorum_certs]
+        )
+        try:
+            for block in tree.blocks:
+                if (
+                    block.epoch != self.epoch
+                    or block.round <= bs.root.round
+                    or block.id in bs
+                    or block.parent_id not in bs
+                ):
+                    continue
+                self._insert_qc(block.quorum_cert)
+                if self.block_store is not bs or self.epoch_ending is not None:
+                    break
+                if block.parent_id not in bs:
+                    continue  # pruned by the commit that certificate carried
+                bs.insert_block(block)
+                self.counters["recovered_blocks"] += 1
+            for qc in tree.quorum_certs:
+                if self.epoch_ending is not None:
+                    break
+                if qc.certified_block.id in bs and qc.certified_block.round > bs.root.round:
+                    self._insert_qc(qc)
+            tc = tree.highest_timeout_cert
+            if tc is not None and tc.epoch == self.epoch and tc.round > bs.root.round:
+                bs.insert_timeout_cert(tc)
+        except ConsensusError as err:
+            self.counters[f"recovery_failed_{type(err).__name__}"] += 1
+            self.block_store = None
+            return
+        bs.finish_restore(stored)
+        self.counters["recovered_from_store"] += 1
 
     # -- sync --------------------------------------------------------------------------------
 
@@ -494,7 +558,12 @@ class RoundManager:
         root = ExecutedBlock(root_block, cc.commit_info)
         if self.block_store is None:
             self.block_store = BlockStore(
-                root, child.quorum_cert, cc, self.computer, self.config.retained_committed_blocks
+                root,
+                child.quorum_cert,
+                cc,
+                self.computer,
+                self.config.retained_committed_blocks,
+                self.persistence,
             )
         else:
             self.block_store.reset(root, child.quorum_cert, cc)

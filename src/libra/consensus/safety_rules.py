@@ -17,10 +17,6 @@ DiemBFT v4 rules (2-chain):
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from pathlib import Path
 from typing import Protocol
 
 from libra import bcs
@@ -32,7 +28,6 @@ from libra.consensus.errors import (
     NotInitialized,
     NotSafeToTimeout,
     NotSafeToVote,
-    SafetyStorageError,
 )
 from libra.crypto import Ed25519PrivateKey, Ed25519Signature
 from libra.types.account_address import AccountAddress
@@ -49,7 +44,6 @@ from libra.types.consensus import (
 from libra.types.ledger import BlockInfo, EpochState, LedgerInfo, VerifyError
 
 __all__ = [
-    "FileSafetyStorage",
     "MemorySafetyStorage",
     "SafetyData",
     "SafetyRules",
@@ -95,47 +89,6 @@ class MemorySafetyStorage:
     def save(self, data: SafetyData) -> None:
         self._data = bcs.encode(data)
         self.writes += 1
-
-
-class FileSafetyStorage:
-    """Safety data in one file, replaced atomically: write a temporary file in the same
-    directory, fsync it, rename it over the old one, fsync the directory."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-
-    def load(self) -> SafetyData | None:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as err:
-            raise SafetyStorageError(f"cannot read {self.path.name}: {err}") from err
-        try:
-            return bcs.decode(SafetyData, raw)
-        except bcs.DecodeError as err:
-            raise SafetyStorageError(f"corrupt safety data in {self.path.name}: {err}") from err
-
-    def save(self, data: SafetyData) -> None:
-        raw = bcs.encode(data)
-        directory = self.path.parent
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(raw)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-            dir_fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        except OSError as err:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise SafetyStorageError(f"cannot persist safety data: {err}") from err
 
 
 class SafetyRules:

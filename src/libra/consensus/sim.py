@@ -23,6 +23,7 @@ from typing import cast
 from libra import bcs
 from libra.consensus.errors import StateComputerError
 from libra.consensus.node import ConsensusNode, ElectionFactory, EpochStarted, round_robin
+from libra.consensus.persistence import BlockPersistence, MemoryBlockPersistence
 from libra.consensus.round_manager import (
     Broadcast,
     Committed,
@@ -361,6 +362,7 @@ class _Instance:
     computer: SimStateComputer
     node: ConsensusNode
     epoch_state: EpochState
+    blocks: BlockPersistence
     alive: bool = True
     deadline: int = -1
     byzantine: bool = False
@@ -369,7 +371,11 @@ class _Instance:
 
 
 class Simulation:
-    """N validator instances (twins share a ``ValidatorSpec``) on a simulated network."""
+    """N validator instances (twins share a ``ValidatorSpec``) on a simulated network.
+
+    Each instance keeps its safety data (``storages``, in memory by default) and its block tree
+    (``block_stores``, in memory by default) across a simulated crash; with ``persist_blocks``
+    False a restarted instance has no stored tree and recovers from its peers."""
 
     def __init__(
         self,
@@ -382,8 +388,11 @@ class Simulation:
         election: ElectionFactory = round_robin,
         byzantine: Iterable[int] = (),
         storages: Sequence[SafetyStorage] | None = None,
+        persist_blocks: bool = True,
+        block_stores: Sequence[BlockPersistence] | None = None,
     ) -> None:
         self.rng = random.Random(seed)
+        self.persist_blocks = persist_blocks
         self.net = network or SimNetworkConfig()
         self.config = config or ConsensusConfig()
         self.election = election
@@ -405,9 +414,10 @@ class Simulation:
         for i, spec in enumerate(instances):
             storage = storages[i] if storages is not None else MemorySafetyStorage()
             computer = SimStateComputer(genesis)
-            node = self._make_node(spec, storage, computer, genesis, None, ())
+            blocks = block_stores[i] if block_stores is not None else MemoryBlockPersistence()
+            node = self._make_node(spec, storage, computer, genesis, None, (), blocks)
             self.instances.append(
-                _Instance(i, spec, storage, computer, node, first, byzantine=i in bad)
+                _Instance(i, spec, storage, computer, node, first, blocks, byzantine=i in bad)
             )
         self._by_address: dict[AccountAddress, list[int]] = {}
         for inst in self.instances:
@@ -421,6 +431,7 @@ class Simulation:
         li: LedgerInfoWithV0,
         epoch_state: EpochState | None,
         proofs: Sequence[LedgerInfoWithV0],
+        blocks: BlockPersistence,
     ) -> ConsensusNode:
         return ConsensusNode(
             spec.address,
@@ -433,6 +444,7 @@ class Simulation:
             self.config,
             self.election,
             proofs,
+            block_persistence=blocks if self.persist_blocks else None,
         )
 
     # -- control -----------------------------------------------------------------------------
@@ -442,17 +454,19 @@ class Simulation:
             self._handle(inst, inst.node.start(self.now))
 
     def stop(self, index: int) -> None:
-        """Crashes an instance: it loses everything but its safety storage and ledger."""
+        """Crashes an instance: it loses everything but its safety storage, its persisted
+        block tree and its ledger."""
         self.instances[index].alive = False
 
     def restart(self, index: int) -> None:
-        """Restarts a stopped instance from its safety storage and committed ledger."""
+        """Restarts a stopped instance from its safety storage, persisted block tree and
+        committed ledger."""
         inst = self.instances[index]
         inst.computer.reset_speculative()
         li = inst.computer.latest_ledger_info
         proofs = [x for x in inst.computer.ledger_infos if x.ledger_info.ends_epoch()]
         inst.node = self._make_node(
-            inst.spec, inst.storage, inst.computer, li, inst.epoch_state, proofs
+            inst.spec, inst.storage, inst.computer, li, inst.epoch_state, proofs, inst.blocks
         )
         inst.alive = True
         inst.deadline = -1
@@ -462,11 +476,12 @@ class Simulation:
         """A new node (not yet a validator) that joins from genesis."""
         storage = MemorySafetyStorage()
         computer = SimStateComputer(self.genesis)
-        node = self._make_node(spec, storage, computer, self.genesis, None, ())
+        blocks = MemoryBlockPersistence()
+        node = self._make_node(spec, storage, computer, self.genesis, None, (), blocks)
         first = self.genesis.ledger_info.commit_info.next_epoch_state
         if first is None:  # pragma: no cover - checked in __init__
             raise StateComputerError("genesis must name the first validators")
-        inst = _Instance(len(self.instances), spec, storage, computer, node, first)
+        inst = _Instance(len(self.instances), spec, storage, computer, node, first, blocks)
         self.instances.append(inst)
         self._by_address.setdefault(spec.address, []).append(inst.index)
         if start:

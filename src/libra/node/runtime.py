@@ -38,7 +38,6 @@ from libra.api.ops import ApiConfig
 from libra.consensus.errors import ConsensusError
 from libra.consensus.node import ConsensusNode, EpochStarted, NodeAction, leader_reputation
 from libra.consensus.round_manager import Broadcast, Committed, ConsensusConfig, Send, SetTimer
-from libra.consensus.safety_rules import FileSafetyStorage
 from libra.crypto import Ed25519PrivateKey, HashValue
 from libra.execution.engine import CommittedBlock, ExecutionEngine, LedgerStateView, bootstrap
 from libra.framework import (
@@ -57,6 +56,7 @@ from libra.mempool.service import MempoolService
 from libra.network import Network, NetworkPrivateKey, PeerInfo
 from libra.node.config import ConfigError, NodeFiles
 from libra.node.config import _read_hex_key as _read_key
+from libra.node.consensus_store import LmdbBlockPersistence, LmdbSafetyStorage
 from libra.node.genesis import decode_genesis, decode_network_addresses
 from libra.state_sync import (
     StateSyncClient,
@@ -69,6 +69,7 @@ from libra.state_sync import (
     request_id_of,
 )
 from libra.storage import LedgerDB
+from libra.storage.consensus_db import ConsensusDB
 from libra.types import (
     AccountAddress,
     AuthenticationKey,
@@ -315,7 +316,13 @@ class ValidatorNode:
             raise ConfigError(f"the genesis file {cfg.genesis_file} is malformed: {e}") from None
         self.db = LedgerDB.open(data / "ledger")
         self.genesis_li = bootstrap(self.db, genesis)
-        self.safety_storage = FileSafetyStorage(data / "safety_data.bcs")
+        # Consensus's own store (safety data, block tree) on its own LMDB environment; a
+        # safety data file of an earlier version is imported into it on first load.
+        self.consensus_db = ConsensusDB.open(data / "consensus", defer_tree_writes=True)
+        self.safety_storage = LmdbSafetyStorage(
+            self.consensus_db, legacy_file=data / "safety_data.bcs"
+        )
+        self.block_persistence = LmdbBlockPersistence(self.consensus_db)
         self.counters: Counter[str] = Counter()
         self.ready = threading.Event()
         self._stopping = threading.Event()
@@ -371,6 +378,7 @@ class ValidatorNode:
             self.consensus_config,
             election=leader_reputation,
             epoch_proofs=proofs,
+            block_persistence=self.block_persistence,
         )
 
     def _validate(self, txn: SignedTransaction) -> object | None:
@@ -741,3 +749,4 @@ class ValidatorNode:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self.db.close()
+            self.consensus_db.close()

@@ -80,25 +80,18 @@ from typing import Annotated, Any, TypeVar
 
 from libra import bcs
 from libra.crypto import HashValue
-from libra.storage import accumulator as acc
 from libra.storage.errors import StorageError
-from libra.storage.ledger_db import LedgerDB, SpeculativeState, TransactionToCommit
+from libra.storage.ledger_db import LedgerDB, RestoredTransaction, SpeculativeState
 from libra.storage.proof import (
-    TRANSACTION_ACCUMULATOR_HASHER,
     EpochChangeProof,
-    InMemoryAccumulator,
     ProofError,
     TransactionListWithProof,
     ledger_info_of,
     verify_ledger_info,
 )
-from libra.storage.smt import StateTree, TreeUpdate
 from libra.types import (
-    ContractEvent,
     LedgerInfo,
     LedgerInfoWithSignatures,
-    Transaction,
-    TransactionInfo,
     WriteSet,
 )
 
@@ -631,14 +624,6 @@ class _Reader:
 # Restore
 
 
-@dataclass(frozen=True, slots=True)
-class _Record:
-    transaction: Transaction
-    events: tuple[ContractEvent, ...]
-    write_set: WriteSet
-    info: TransactionInfo
-
-
 def restore(
     backup_dir: str | os.PathLike[str],
     db_path: str | os.PathLike[str],
@@ -797,12 +782,12 @@ class _Transactions:
         self._reader = reader
         self._entries = deque(entries)
         self._latest = latest
-        self._buf: deque[_Record] = deque()
+        self._buf: deque[RestoredTransaction] = deque()
         self._next = 0
         self._taken = 0
         self.current = entries[0].name if entries else ""
 
-    def take(self, first: int, last: int) -> list[_Record]:
+    def take(self, first: int, last: int) -> list[RestoredTransaction]:
         """Records ``first`` .. ``last`` (``first`` must follow what was taken before)."""
         if first != self._taken:
             raise ValueError(f"records taken out of order: {first}, expected {self._taken}")
@@ -844,7 +829,7 @@ class _Transactions:
         for t, evs, ws, info in zip(
             lst.transactions, lst.events, chunk.write_sets, lst.proof.transaction_infos, strict=True
         ):
-            self._buf.append(_Record(t, evs, ws, info))
+            self._buf.append(RestoredTransaction(t, evs, ws, info))
         self._next += len(lst.transactions)
 
     def finish(self) -> None:
@@ -889,8 +874,10 @@ class _Replay:
             hard = min(v for v in (*self.li_versions, snap) if v >= first)
             last = min(hard, first + _REPLAY_BATCH - 1)
             records = self.txns.take(first, last)
-            tree = self._snapshot_tree(records[-1].info) if last == snap else None
-            self._commit(records, tree)
+            if last == snap:
+                self._commit(self._snapshot(records))
+            else:
+                self._commit(db.speculate_restored(records))
         for name, block in self._blocks():
             first = db.num_transactions
             if (
@@ -904,8 +891,7 @@ class _Replay:
                 )
             records = self.txns.take(first, block.last_version)
             ups = [(u.key, u.blob) for u in block.updates]
-            tree = self._tree_update(name, block, ups, records[-1].info)
-            self._commit(records, tree)
+            self._commit(self._tree_update(name, block, ups, records))
         if db.num_transactions != self.latest_info.version + 1:
             names = [e.name for e in self.m.of_kind("state_updates")]
             raise self.reader.fail(
@@ -932,9 +918,12 @@ class _Replay:
             for block in chunk.blocks:
                 yield entry.name, block
 
-    def _snapshot_tree(self, info: TransactionInfo) -> TreeUpdate:
+    def _snapshot(self, records: list[RestoredTransaction]) -> SpeculativeState:
+        """The block ending at the snapshot version, with the state tree built from the
+        snapshot (the database keeps no state before it)."""
         entries = self.m.of_kind("state")
         names = entries[0].name if len(entries) == 1 else f"{entries[0].name}..{entries[-1].name}"
+        info = records[-1].info
         leaves: list[tuple[bytes, bytes | None]] = []
         for entry in entries:
             chunk = self.reader.load(entry, StateChunk)
@@ -953,83 +942,50 @@ class _Replay:
                 mp,
                 f"snapshot has {claimed['accounts']} accounts, the state files hold {len(leaves)}",
             )
-        tree = StateTree(_no_nodes, self.db.path).update(None, self.snap, leaves)
-        if tree.root_hash != info.state_root_hash:
+        if self.db.state_version is not None:
+            raise BackupError(
+                str(self.reader.root), f"state is restored before the snapshot at {self.snap}"
+            )
+        try:
+            state = self.db.speculate_restored(records, leaves)
+        except ValueError as err:
+            raise BackupError(str(self.reader.root), f"state snapshot {names}: {err}") from None
+        if state.state_root != info.state_root_hash:
             raise BackupError(
                 str(self.reader.root),
-                f"state snapshot {names} has root {tree.root_hash.hex()}, but the signed "
+                f"state snapshot {names} has root {state.state_root.hex()}, but the signed "
                 f"transaction info at version {self.snap} has {info.state_root_hash.hex()}",
             )
-        if claimed["state_root"] != tree.root_hash.hex():
+        if claimed["state_root"] != state.state_root.hex():
             raise BackupError(mp, "snapshot state root does not match the state files")
-        return tree
+        return state
 
     def _tree_update(
         self,
         name: str,
         block: BlockStateUpdate,
         updates: list[tuple[bytes, bytes | None]],
-        info: TransactionInfo,
-    ) -> TreeUpdate:
-        db = self.db
-        base = db.state_version
+        records: list[RestoredTransaction],
+    ) -> SpeculativeState:
+        """The block with its state updates applied to the restored state."""
+        info = records[-1].info
         try:
-            # The database's own node reader: the restored tree is read, never written, here.
-            with db._begin() as txn:
-                tree = StateTree(db._node_reader(txn), db.path).update(
-                    base, block.last_version, updates
-                )
+            state = self.db.speculate_restored(records, updates)
         except ValueError as err:
             raise self.reader.fail(name, f"block ending at {block.last_version}: {err}") from None
-        if tree.root_hash != info.state_root_hash:
+        if state.state_root != info.state_root_hash:
             raise self.reader.fail(
                 name,
                 f"block {block.first_version}..{block.last_version} gives state root "
-                f"{tree.root_hash.hex()}, the signed transaction info has "
+                f"{state.state_root.hex()}, the signed transaction info has "
                 f"{info.state_root_hash.hex()}",
             )
-        return tree
+        return state
 
-    def _commit(self, records: list[_Record], tree: TreeUpdate | None) -> None:
+    def _commit(self, state: SpeculativeState) -> None:
         db = self.db
-        first = db.num_transactions
-        infos = tuple(r.info for r in records)
-        info_bytes = [bcs.encode(i) for i in infos]
-        hashes = [bytes(i.hash()) for i in infos]
-        frozen_pos = acc.frozen_subtree_positions(first)
-        frozen = db.get_frozen_subtree_hashes(first)
-        known = dict(zip(frozen_pos, (bytes(h) for h in frozen), strict=True))
-        nodes = acc.append(known.__getitem__, TRANSACTION_ACCUMULATOR_HASHER, first, hashes)
-        root = (
-            InMemoryAccumulator(TRANSACTION_ACCUMULATOR_HASHER, frozen, first)
-            .append(hashes)
-            .root_hash
-        )
-        txns = tuple(
-            TransactionToCommit(
-                r.transaction,
-                {},
-                events=r.events,
-                write_set=r.write_set,
-                gas_used=r.info.gas_used,
-                status=r.info.status,
-                state_root_hash=r.info.state_root_hash,
-            )
-            for r in records
-        )
-        state = SpeculativeState(
-            db,
-            None,
-            (first, db.accumulator_root, db.state_version, db.state_root),
-            txns,
-            infos,
-            ([bcs.encode(r.transaction) for r in records], info_bytes),
-            nodes,
-            root,
-            tree,
-            tree.root_hash if tree is not None else db.state_root,
-        )
-        last = first + len(records) - 1
+        root = state.accumulator_root
+        last = state.num_transactions - 1
         lis = self.li_at.pop(last, [])
         for li in lis:
             info = ledger_info_of(li)
@@ -1044,7 +1000,3 @@ class _Replay:
         db.commit_block(state, lis[0] if lis else None)
         for li in lis[1:]:
             db.commit_block([], li)
-
-
-def _no_nodes(nk: bytes) -> bytes | None:
-    return None

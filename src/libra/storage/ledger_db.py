@@ -19,7 +19,6 @@ name                      key                                       value
 ``state_node``            tree node key (see :mod:`.smt`)           tree node
 ``state_stale``           stale-since version, tree node key        empty
 ``state_root``            tree version                              32-byte root hash
-``consensus``             caller's key                              caller's bytes
 ========================  ========================================  ============================
 
 A block is committed in one LMDB write transaction, which LMDB makes durable (fsync) when it
@@ -28,6 +27,12 @@ of any other. The header record (format version, sizes, roots, hash of the lates
 and a checksum over all of it) is rewritten by every commit and checked against the stored
 accumulator, state tree and ledger info at open, so a damaged or truncated store is refused
 with a :class:`CorruptionError` naming the file.
+
+Readers on other threads see commits whole: the header and the latest signed ledger info are
+kept in memory as one immutable snapshot, replaced by a single assignment once the block's
+LMDB transaction has committed (so everything it describes is readable by then), and each read
+takes the snapshot once. A ledger info from :meth:`LedgerDB.latest_ledger_info` is therefore
+never ahead of the version counts, roots and proofs the database serves after it.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import itertools
 import operator
 import os
 import struct
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -46,7 +52,12 @@ from typing import Annotated, Any
 import lmdb
 
 from libra import bcs
-from libra.crypto import ACCUMULATOR_PLACEHOLDER_HASH, HashValue, hash_prefix
+from libra.crypto import (
+    ACCUMULATOR_PLACEHOLDER_HASH,
+    SPARSE_MERKLE_PLACEHOLDER_HASH,
+    HashValue,
+    hash_prefix,
+)
 from libra.storage import accumulator as acc
 from libra.storage.errors import CommitError, CorruptionError, NotFoundError, StorageError
 from libra.storage.proof import (
@@ -87,6 +98,7 @@ __all__ = [
     "FORMAT_VERSION",
     "CommitResult",
     "LedgerDB",
+    "RestoredTransaction",
     "SpeculativeState",
     "StoreHeader",
     "TransactionToCommit",
@@ -166,7 +178,6 @@ _DB_NAMES = (
     "state_node",
     "state_stale",
     "state_root",
-    "consensus",
 )
 
 
@@ -207,6 +218,38 @@ class TransactionToCommit:
     state_root_hash: HashValue | None = None
     """The state root after this transaction when execution computed one; None means the
     block's root. The last transaction's root, if given, must equal the block's root."""
+
+
+@dataclass(frozen=True, slots=True)
+class RestoredTransaction:
+    """A transaction whose transaction info is already known and verified (by a backup's or a
+    state sync chunk's proofs against a signed ledger info), to be written as it is."""
+
+    transaction: Transaction
+    events: tuple[ContractEvent, ...]
+    write_set: WriteSet
+    info: TransactionInfo
+
+
+@dataclass(frozen=True, slots=True)
+class _Committed:
+    """What readers see of the committed ledger: the header and the latest signed ledger info,
+    published together by one assignment once their LMDB transaction has committed. A reader
+    takes it before beginning its LMDB read transaction, which then sees all it describes."""
+
+    header: StoreHeader | None
+    latest_li: LedgerInfoWithSignatures | None
+
+    @property
+    def num_transactions(self) -> int:
+        return self.header.num_transactions if self.header is not None else 0
+
+    @property
+    def state_version(self) -> int | None:
+        return self.header.state_version if self.header is not None else None
+
+
+_EMPTY = _Committed(None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +381,9 @@ class LedgerDB:
         self._env = env
         self._db = dbs
         self.prune_window = prune_window
-        self._header: StoreHeader | None = None
+        self._committed = _EMPTY
+        """The committed ledger as readers see it (replaced whole, never changed)."""
+        self._commit_lock = threading.Lock()
         self._inner_cache: dict[bytes, InnerEntry] = {}
         self._inner_cache_entries = inner_cache_entries
 
@@ -429,7 +474,7 @@ class LedgerDB:
                     or txn.stat(self._db["state_node"])["entries"]
                 ):
                     raise CorruptionError(self.path, "header record is missing")
-                self._header = None
+                self._committed = _EMPTY
                 return
             try:
                 header = bcs.decode(StoreHeader, raw)
@@ -460,6 +505,7 @@ class LedgerDB:
             li_raw = txn.get(b"latest_li", db=self._db["meta"])
             if (li_raw is None) != (header.ledger_info_hash is None):
                 raise CorruptionError(self.path, "latest ledger info does not match header")
+            li: LedgerInfoWithSignatures | None = None
             if li_raw is not None:
                 li = bcs.decode(LedgerInfoWithSignatures, li_raw)
                 info_li = ledger_info_of(li)
@@ -470,7 +516,7 @@ class LedgerDB:
                 li_root = acc.root_hash(reader, TRANSACTION_ACCUMULATOR_HASHER, info_li.version + 1)
                 if li_root != info_li.transaction_accumulator_hash:
                     raise CorruptionError(self.path, "ledger info does not sign the accumulator")
-            self._header = header
+            self._committed = _Committed(header, li)
 
     # -- low-level readers -----------------------------------------------------------------------
 
@@ -521,45 +567,33 @@ class LedgerDB:
     @property
     def num_transactions(self) -> int:
         """Number of committed transactions (the next version to commit)."""
-        return self._header.num_transactions if self._header else 0
+        return self._committed.num_transactions
 
     @property
     def latest_version(self) -> int | None:
         """Version of the last committed transaction, None when empty."""
-        n = self.num_transactions
+        n = self._committed.num_transactions
         return n - 1 if n else None
 
     @property
     def state_version(self) -> int | None:
         """The latest version of the state tree."""
-        return self._header.state_version if self._header else None
+        return self._committed.state_version
 
     @property
     def accumulator_root(self) -> HashValue:
         """Root of the transaction accumulator over every committed transaction."""
-        if self._header is None:
-            return acc.root_hash(lambda p: b"", TRANSACTION_ACCUMULATOR_HASHER, 0)
-        return self._header.accumulator_root
+        return _accumulator_root(self._committed)
 
     @property
     def state_root(self) -> HashValue:
         """Root of the latest state tree."""
-        if self._header is None:
-            from libra.crypto import SPARSE_MERKLE_PLACEHOLDER_HASH
-
-            return SPARSE_MERKLE_PLACEHOLDER_HASH
-        return self._header.state_root
+        return _state_root(self._committed)
 
     def latest_ledger_info(self) -> LedgerInfoWithSignatures | None:
-        """The latest committed signed ledger info (None before the first)."""
-        with self._begin() as txn:
-            raw = txn.get(b"latest_li", db=self._db["meta"])
-            if raw is None:
-                return None
-            li: LedgerInfoWithSignatures = self._decode(
-                LedgerInfoWithSignatures, bytes(raw), "latest ledger info"
-            )
-            return li
+        """The latest committed signed ledger info (None before the first). Every version it
+        covers is readable (with proofs against it) by the time it is returned."""
+        return self._committed.latest_li
 
     # -- commit ----------------------------------------------------------------------------------
 
@@ -601,15 +635,15 @@ class LedgerDB:
         return read_node, read_inner, read_acc
 
     def _speculate(
-        self, txn: Any, parent: SpeculativeState | None, txns: Sequence[TransactionToCommit]
+        self,
+        txn: Any,
+        parent: SpeculativeState | None,
+        txns: Sequence[TransactionToCommit],
+        committed: _Committed,
     ) -> SpeculativeState:
+        """``committed``: the committed ledger ``txn`` sees (taken before ``txn`` began)."""
         if parent is None:
-            base = (
-                self.num_transactions,
-                self.accumulator_root,
-                self.state_version,
-                self.state_root,
-            )
+            base = _base(committed)
             chain: list[SpeculativeState] = []
         else:
             if parent._db is not self:
@@ -735,8 +769,88 @@ class LedgerDB:
         the committed ledger): its transaction infos, accumulator root and state root. The
         result can be read (:meth:`SpeculativeState.get_account_blob`), extended by further
         speculation, and committed with :meth:`commit_block` once its parent is committed."""
+        committed = self._committed  # before the read transaction: it sees all of it
         with self._begin() as txn:
-            return self._speculate(txn, parent, txns)
+            return self._speculate(txn, parent, txns, committed)
+
+    def speculate_restored(
+        self,
+        transactions: Sequence[RestoredTransaction],
+        state_updates: Sequence[tuple[bytes, bytes | None]] | None = None,
+    ) -> SpeculativeState:
+        """Prepares, without writing anything, a block of ``transactions`` whose transaction
+        infos are already known (restore, from a verified backup) on top of the committed
+        ledger. The infos are written as given (their transactions and events are not hashed
+        again): the caller must have verified them, and must check the result's
+        ``accumulator_root`` and ``state_root`` against what it trusts before committing it
+        with :meth:`commit_block` (which checks any ledger info against the accumulator root,
+        and the state root against the last transaction info).
+
+        ``state_updates``: the (state tree key, blob or None to delete) pairs the block
+        changes, applied to the latest state at the block's last version; on a ledger that
+        keeps no state yet, they are a state snapshot (the state tree is built from them
+        alone). None: the block carries no state, which only a ledger that keeps no state yet
+        accepts (the transactions before a restored snapshot).
+
+        Raises :class:`CommitError` for an empty block, or a block without state on a ledger
+        that keeps state; ``ValueError`` if the updates are malformed (a key that is not 32
+        bytes, or is updated twice)."""
+        if not transactions:
+            raise CommitError(self.path, "a restored block holds no transactions")
+        committed = self._committed  # before the read transaction: it sees all of it
+        with self._begin() as txn:
+            base = _base(committed)
+            first, _acc_root, base_state, base_root = base
+            last = first + len(transactions) - 1
+            tree: TreeUpdate | None = None
+            if state_updates is not None:
+                reader = StateTree(self._node_reader(txn), self.path, self._inner_cache.get)
+                tree = reader.update(base_state, last, list(state_updates))
+            elif base_state is not None:
+                raise CommitError(
+                    self.path,
+                    f"the ledger keeps state (at version {base_state}): the restored block at "
+                    f"{first}..{last} must bring its state updates",
+                )
+            infos = tuple(t.info for t in transactions)
+            info_bytes = [_encode_info(i) for i in infos]
+            hashes = []
+            for ib in info_bytes:
+                h = _INFO_BASE.copy()
+                h.update(ib)
+                hashes.append(h.digest())
+            read_acc = self._acc_reader(txn)
+            nodes = acc.append(read_acc, TRANSACTION_ACCUMULATOR_HASHER, first, hashes)
+
+            def read_both(pos: int) -> bytes:
+                v = nodes.get(pos)
+                return v if v is not None else read_acc(pos)
+
+            acc_root = acc.root_hash(read_both, TRANSACTION_ACCUMULATOR_HASHER, last + 1)
+        txns = tuple(
+            TransactionToCommit(
+                t.transaction,
+                {},
+                events=t.events,
+                write_set=t.write_set,
+                gas_used=t.info.gas_used,
+                status=t.info.status,
+                state_root_hash=t.info.state_root_hash,
+            )
+            for t in transactions
+        )
+        return SpeculativeState(
+            self,
+            None,
+            base,
+            txns,
+            infos,
+            ([bcs.encode(t.transaction) for t in transactions], info_bytes),
+            nodes,
+            acc_root,
+            tree,
+            tree.root_hash if tree is not None else base_root,
+        )
 
     def _speculative_get(self, state: SpeculativeState, key: bytes) -> bytes | None:
         with self._begin() as txn:
@@ -761,16 +875,29 @@ class LedgerDB:
         durably. ``block`` is either the transactions (executed here on the committed ledger)
         or a :class:`SpeculativeState` computed earlier, which must extend the committed
         ledger exactly. Raises :class:`CommitError` (writing nothing) if it does not, or if the
-        ledger info does not match the block."""
+        ledger info does not match the block.
+
+        Readers on other threads see the block, the new header and the ledger info together:
+        all three become visible at once, after the LMDB transaction has committed."""
+        with self._commit_lock:
+            return self._commit(block, ledger_info)
+
+    def _commit(
+        self,
+        block: Sequence[TransactionToCommit] | SpeculativeState,
+        ledger_info: LedgerInfoWithSignatures | None,
+    ) -> CommitResult:
+        committed = self._committed
+        latest_li = committed.latest_li
         try:
             with self._env.begin(write=True) as txn:
                 if isinstance(block, SpeculativeState):
                     p = block
-                    self._check_extends(p)
+                    self._check_extends(p, committed)
                 else:
-                    p = self._speculate(txn, None, block)
+                    p = self._speculate(txn, None, block, committed)
                 n = p.num_transactions
-                li_hash: HashValue | None = self._header.ledger_info_hash if self._header else None
+                li_hash = committed.header.ledger_info_hash if committed.header else None
                 if ledger_info is not None:
                     li = ledger_info_of(ledger_info)
                     if li.version != n - 1:
@@ -793,13 +920,16 @@ class LedgerDB:
                     li = ledger_info_of(ledger_info)
                     if li.ends_epoch():
                         txn.put(_U64.pack(li.epoch), li_bytes, db=self._db["epoch_li"])
+                    # Readers get what is stored, as they did when it was read back from LMDB.
+                    latest_li = bcs.decode(LedgerInfoWithSignatures, li_bytes)
                 header = _make_header(n, p.state_version, p.accumulator_root, p.state_root, li_hash)
                 txn.put(b"header", bcs.encode(header), db=self._db["meta"])
                 if p.tree is not None and self.prune_window is not None:
                     self._prune(txn, p.tree.version - self.prune_window)
         except lmdb.Error as err:
             raise StorageError(self.path, f"commit failed: {err}") from None
-        self._header = header
+        # The LMDB transaction has committed: publish the header and the ledger info at once.
+        self._committed = _Committed(header, latest_li)
         p.committed = True
         if p.tree is not None:
             self._cache_inner(p.tree)
@@ -807,12 +937,18 @@ class LedgerDB:
             p.first_version, n - 1, p.accumulator_root, p.state_root, tuple(p.infos)
         )
 
-    def _check_extends(self, p: SpeculativeState) -> None:
+    def _check_extends(self, p: SpeculativeState, committed: _Committed) -> None:
         if p._db is not self:
             raise CommitError(self.path, "the speculative state belongs to another database")
         if p.committed:
             raise CommitError(self.path, f"the block at version {p.first_version} is committed")
-        mine = (self.num_transactions, self.accumulator_root, self.state_version, self.state_root)
+        if p.tree is not None and p.infos and p.infos[-1].state_root_hash != p.state_root:
+            raise CommitError(
+                self.path,
+                f"block's last transaction info has state root "
+                f"{p.infos[-1].state_root_hash.hex()}, the state tree gives {p.state_root.hex()}",
+            )
+        mine = _base(committed)
         theirs = (
             p.first_version,
             p.base_accumulator_root,
@@ -931,9 +1067,11 @@ class LedgerDB:
 
     # -- reads -----------------------------------------------------------------------------------
 
-    def _check_ledger_version(self, ledger_version: int | None) -> int:
-        latest = self.latest_version
-        if latest is None:
+    def _check_ledger_version(self, ledger_version: int | None, committed: _Committed) -> int:
+        """``ledger_version`` (None: the latest) checked against ``committed``, the snapshot
+        the read took (once: a later commit must not change the answer half way)."""
+        latest = committed.num_transactions - 1
+        if latest < 0:
             raise NotFoundError(self.path, "the ledger is empty")
         if ledger_version is None:
             return latest
@@ -996,7 +1134,7 @@ class LedgerDB:
         self, version: int, ledger_version: int | None = None
     ) -> TransactionInfoWithProof:
         """Transaction info of ``version`` proven against the ledger at ``ledger_version``."""
-        lv = self._check_ledger_version(ledger_version)
+        lv = self._check_ledger_version(ledger_version, self._committed)
         if not 0 <= version <= lv:
             raise NotFoundError(self.path, f"version {version} is after ledger version {lv}")
         with self._begin() as txn:
@@ -1008,9 +1146,10 @@ class LedgerDB:
         """``address``'s blob at ``version`` (default: the latest state) with its proof against
         the ledger at ``ledger_version`` (default: latest). State is kept at the last version of
         every block (and only within the prune window)."""
-        lv = self._check_ledger_version(ledger_version)
+        committed = self._committed
+        lv = self._check_ledger_version(ledger_version, committed)
         if version is None:
-            version = self.state_version
+            version = committed.state_version
             if version is None or version > lv:
                 raise NotFoundError(self.path, "no state version at or before the ledger version")
         if version > lv:
@@ -1047,7 +1186,7 @@ class LedgerDB:
     ) -> TransactionListWithProof:
         """Up to ``limit`` transactions from ``start`` with a range proof against the ledger at
         ``ledger_version``."""
-        lv = self._check_ledger_version(ledger_version)
+        lv = self._check_ledger_version(ledger_version, self._committed)
         if start > lv or limit <= 0:
             return TransactionListWithProof(
                 (),
@@ -1092,7 +1231,7 @@ class LedgerDB:
     ) -> list[EventWithProof]:
         """Up to ``limit`` events of stream ``key`` from sequence number ``start_seq``, each
         with its proof against the ledger at ``ledger_version``."""
-        lv = self._check_ledger_version(ledger_version)
+        lv = self._check_ledger_version(ledger_version, self._committed)
         out: list[EventWithProof] = []
         with self._begin() as txn:
             cur = txn.cursor(db=self._db["event_by_key"])
@@ -1133,7 +1272,7 @@ class LedgerDB:
     ) -> AccumulatorConsistencyProof:
         """The subtrees extending the ledger at ``client_known_version`` (None: empty) to the
         ledger at ``ledger_version``."""
-        lv = self._check_ledger_version(ledger_version)
+        lv = self._check_ledger_version(ledger_version, self._committed)
         sub = 0 if client_known_version is None else client_known_version + 1
         if sub > lv + 1:
             raise NotFoundError(self.path, f"known version {client_known_version} is after {lv}")
@@ -1142,8 +1281,9 @@ class LedgerDB:
 
     def get_frozen_subtree_hashes(self, num_leaves: int) -> list[HashValue]:
         """The frozen subtree roots of the first ``num_leaves`` transactions."""
-        if num_leaves > self.num_transactions:
-            raise NotFoundError(self.path, f"only {self.num_transactions} transactions committed")
+        n = self.num_transactions
+        if num_leaves > n:
+            raise NotFoundError(self.path, f"only {n} transactions committed")
         with self._begin() as txn:
             return acc.frozen_subtree_hashes(self._acc_reader(txn), num_leaves)
 
@@ -1178,38 +1318,23 @@ class LedgerDB:
                 )
         return out
 
-    # -- consensus store -------------------------------------------------------------------------
 
-    def consensus_put(self, items: Mapping[bytes, bytes]) -> None:
-        """Stores consensus records (blocks, quorum certificates, safety data) atomically and
-        durably."""
-        with self._env.begin(write=True) as txn:
-            for k, v in items.items():
-                txn.put(bytes(k), bytes(v), db=self._db["consensus"])
+def _base(c: _Committed) -> tuple[int, HashValue, int | None, HashValue]:
+    """(transactions, accumulator root, state version, state root) of ``c``: what a block
+    must be computed on to extend it."""
+    return c.num_transactions, _accumulator_root(c), c.state_version, _state_root(c)
 
-    def consensus_get(self, key: bytes) -> bytes | None:
-        """A consensus record, or None."""
-        with self._begin() as txn:
-            v = txn.get(bytes(key), db=self._db["consensus"])
-        return None if v is None else bytes(v)
 
-    def consensus_delete(self, keys: Sequence[bytes]) -> None:
-        """Deletes consensus records atomically."""
-        with self._env.begin(write=True) as txn:
-            for k in keys:
-                txn.delete(bytes(k), db=self._db["consensus"])
+def _accumulator_root(c: _Committed) -> HashValue:
+    if c.header is None:
+        return acc.root_hash(lambda p: b"", TRANSACTION_ACCUMULATOR_HASHER, 0)
+    return c.header.accumulator_root
 
-    def consensus_items(self, prefix: bytes = b"") -> list[tuple[bytes, bytes]]:
-        """Every consensus record whose key starts with ``prefix``, in key order."""
-        out = []
-        with self._begin() as txn:
-            cur = txn.cursor(db=self._db["consensus"])
-            if cur.set_range(prefix):
-                for k, v in cur:
-                    if not bytes(k).startswith(prefix):
-                        break
-                    out.append((bytes(k), bytes(v)))
-        return out
+
+def _state_root(c: _Committed) -> HashValue:
+    if c.header is None:
+        return SPARSE_MERKLE_PLACEHOLDER_HASH
+    return c.header.state_root
 
 
 def _make_header(
