@@ -37,6 +37,7 @@ import lmdb
 
 from libra import bcs
 from libra.storage.errors import CorruptionError, StorageError
+from libra.storage.lmdb_env import open_environment
 from libra.types.consensus import Block, QuorumCert, TwoChainTimeoutCertificate
 
 __all__ = ["DEFAULT_CONSENSUS_MAP_SIZE", "FORMAT_VERSION", "ConsensusDB", "StoredTree"]
@@ -100,38 +101,12 @@ class ConsensusDB:
         see the module's documentation."""
         path = os.fspath(path)
         data_file = os.path.join(path, "data.mdb")
-        if os.path.exists(data_file):
-            size = os.path.getsize(data_file)
-            if size < 2 * 4096:
-                raise CorruptionError(
-                    data_file, f"file is truncated ({size} bytes, no LMDB meta pages)"
-                )
         try:
             os.makedirs(path, exist_ok=True)
         except OSError as err:
             raise StorageError(path, f"cannot create the directory: {err}") from None
+        env = open_environment(path, map_size=map_size, max_dbs=len(_DB_NAMES) + 2)
         try:
-            env = lmdb.open(
-                path,
-                map_size=map_size,
-                max_dbs=len(_DB_NAMES) + 2,
-                subdir=True,
-                create=True,
-                sync=True,
-                metasync=True,
-                readahead=False,
-            )
-        except lmdb.Error as err:
-            raise CorruptionError(data_file, f"cannot open the LMDB environment: {err}") from None
-        try:
-            info = env.info()
-            psize = env.stat()["psize"]
-            size = os.path.getsize(data_file)
-            in_use = (info["last_pgno"] + 1) * psize
-            if size < in_use:
-                raise CorruptionError(
-                    data_file, f"file is truncated: {size} bytes, but {in_use} in use"
-                )
             dbs = {name: env.open_db(name.encode(), create=True) for name in _DB_NAMES}
             db = cls(path, env, dbs, defer_tree_writes=defer_tree_writes)
             db._check_format()

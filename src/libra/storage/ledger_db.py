@@ -60,6 +60,7 @@ from libra.crypto import (
 )
 from libra.storage import accumulator as acc
 from libra.storage.errors import CommitError, CorruptionError, NotFoundError, StorageError
+from libra.storage.lmdb_env import open_environment
 from libra.storage.proof import (
     EVENT_ACCUMULATOR_HASHER,
     TRANSACTION_ACCUMULATOR_HASHER,
@@ -411,31 +412,14 @@ class LedgerDB:
         data_file = os.path.join(path, "data.mdb")
         if not create and not os.path.exists(data_file):
             raise NotFoundError(path, "no ledger database here")
-        if os.path.exists(data_file):
-            _check_file_size(data_file)
+        env = open_environment(
+            path,
+            map_size=map_size,
+            max_dbs=len(_DB_NAMES) + 2,
+            readonly=readonly,
+            create=create,
+        )
         try:
-            env = lmdb.open(
-                path,
-                map_size=map_size,
-                max_dbs=len(_DB_NAMES) + 2,
-                subdir=True,
-                readonly=readonly,
-                create=create,
-                sync=True,
-                metasync=True,
-                readahead=False,
-            )
-        except lmdb.Error as err:
-            raise CorruptionError(data_file, f"cannot open the LMDB environment: {err}") from None
-        try:
-            info = env.info()
-            psize = env.stat()["psize"]
-            size = os.path.getsize(data_file)
-            in_use = (info["last_pgno"] + 1) * psize
-            if size < in_use:
-                raise CorruptionError(
-                    data_file, f"file is truncated: {size} bytes, but {in_use} in use"
-                )
             dbs = {}
             for name in _DB_NAMES:
                 dbs[name] = env.open_db(name.encode(), create=not readonly)
@@ -1348,9 +1332,3 @@ def _make_header(
     return StoreHeader(
         FORMAT_VERSION, n, state_version, acc_root, state_root, li_hash, draft.expected_checksum()
     )
-
-
-def _check_file_size(data_file: str) -> None:
-    size = os.path.getsize(data_file)
-    if size < 2 * 4096:
-        raise CorruptionError(data_file, f"file is truncated ({size} bytes, no LMDB meta pages)")
