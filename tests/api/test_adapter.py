@@ -4,48 +4,14 @@ even while a commit is in progress on another thread."""
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from api_helpers import ALICE, BOB, Net
 
 from libra.api.adapter import LedgerDBReader
 from libra.storage.proof import ledger_info_of
+from storage.storage_helpers import PausingEnv
 
 WAIT_SECS = 10.0
-
-
-class _PausedWrite:
-    def __init__(self, txn: Any, env: PausingEnv) -> None:
-        self._txn = txn
-        self._env = env
-
-    def __enter__(self) -> Any:
-        return self._txn.__enter__()
-
-    def __exit__(self, *exc: Any) -> Any:
-        out = self._txn.__exit__(*exc)
-        if exc[0] is None:
-            self._env.committed.set()
-            self._env.checked.wait(WAIT_SECS)
-            self._env.checked.clear()
-        return out
-
-
-class PausingEnv:
-    """Stands in for the database's LMDB environment: each write transaction, once LMDB has
-    committed it, waits for the reader before the commit goes on."""
-
-    def __init__(self, env: Any) -> None:
-        self._env = env
-        self.committed = threading.Event()
-        self.checked = threading.Event()
-
-    def begin(self, write: bool = False, **kw: Any) -> Any:
-        txn = self._env.begin(write=write, **kw)
-        return _PausedWrite(txn, self) if write else txn
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._env, name)
 
 
 def _check(reader: LedgerDBReader) -> int:
@@ -95,5 +61,6 @@ def test_latest_is_readable_during_a_commit(net: Net) -> None:
         t.join(WAIT_SECS)
         net.db._env = env._env
     assert not errors, errors
+    assert not env.timed_out
     assert seen == sorted(seen) and len(seen) == blocks
     assert _check(reader) == net.db.latest_version

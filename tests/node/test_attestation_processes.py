@@ -4,25 +4,13 @@ attestation (libra.mempool.attestation), seen through each node's metrics."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
+import node.test_processes as processes
 from libra.types import TREASURY_COMPLIANCE_ADDRESS
 from node.test_processes import Net, metric, rpc, version, wait_for
 
+net = processes.net  # the same fixture: a 4-validator network, killed at the end
+
 MINTS = 20
-
-
-@pytest.fixture
-def net(tmp_path: Path) -> Iterator[Net]:
-    n = Net(tmp_path / "net")
-    yield n
-    for p in n.procs:
-        if p is not None and p.poll() is None:
-            p.kill()
-            p.wait()
 
 
 def total(net: Net, name: str) -> float:

@@ -12,10 +12,9 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-from storage_helpers import address, block, commit, validators
+from storage_helpers import PausingEnv, address, block, commit, validators
 
 from libra.crypto import Ed25519PrivateKey
 from libra.storage import LedgerDB, NotFoundError
@@ -29,45 +28,6 @@ from libra.types import EpochState
 
 ACCOUNTS = 12
 WAIT_SECS = 10.0
-
-
-class _PausedWrite:
-    """A write transaction whose exit, once LMDB has committed it, hands over to the reader
-    and waits for it (up to ``WAIT_SECS``) before the commit goes on."""
-
-    def __init__(self, txn: Any, env: PausingEnv) -> None:
-        self._txn = txn
-        self._env = env
-
-    def __enter__(self) -> Any:
-        return self._txn.__enter__()
-
-    def __exit__(self, *exc: Any) -> Any:
-        out = self._txn.__exit__(*exc)
-        if exc[0] is None:
-            self._env.committed.set()
-            if not self._env.checked.wait(WAIT_SECS):
-                self._env.timed_out = True
-            self._env.checked.clear()
-        return out
-
-
-class PausingEnv:
-    """Stands in for a database's LMDB environment: read transactions pass through, write
-    transactions pause right after LMDB commits them (before ``commit_block`` returns)."""
-
-    def __init__(self, env: Any) -> None:
-        self._env = env
-        self.committed = threading.Event()
-        self.checked = threading.Event()
-        self.timed_out = False
-
-    def begin(self, write: bool = False, **kw: Any) -> Any:
-        txn = self._env.begin(write=write, **kw)
-        return _PausedWrite(txn, self) if write else txn
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._env, name)
 
 
 def check_consistent(db: LedgerDB, es: EpochState) -> int:
