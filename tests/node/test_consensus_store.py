@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from consensus.helpers import EPOCH_STATE, GENESIS_LI, GENESIS_QC, VALIDATORS
 from libra import bcs
 from libra.consensus import (
     IncorrectLastVotedRound,
@@ -20,9 +21,7 @@ from libra.consensus import (
 from libra.consensus.sim import (
     SharedPool,
     Simulation,
-    genesis_ledger_info,
     make_transactions,
-    make_validators,
 )
 from libra.node.consensus_store import (
     IMPORTED_SUFFIX,
@@ -31,15 +30,10 @@ from libra.node.consensus_store import (
     safety_progress,
 )
 from libra.storage.consensus_db import ConsensusDB
-from libra.types.consensus import Block, QuorumCert
+from libra.types.consensus import Block
 from libra.types.ledger import BlockInfo, EpochState
 
-VALS = make_validators(4)
-GENESIS_LI = genesis_ledger_info(VALS)
-EPOCH_STATE = GENESIS_LI.ledger_info.commit_info.next_epoch_state
-assert EPOCH_STATE is not None
-GENESIS = Block.genesis(GENESIS_LI.ledger_info)
-GENESIS_QC = QuorumCert.certificate_for_genesis(GENESIS_LI.ledger_info, GENESIS.id)
+VALS = VALIDATORS
 
 
 def rules(storage: LmdbSafetyStorage) -> SafetyRules:

@@ -110,6 +110,16 @@ def test_pruning_deletes_blocks_and_their_certificates(tmp_path: Path) -> None:
         assert db.get_safety_data() == b"\x09"  # a reset keeps the safety data
 
 
+def run_until_killed(script: str, path: Path) -> None:
+    """Runs ``script`` (which saves to the store at ``path``, prints "saved" and SIGKILLs
+    itself) in a child process."""
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.strip() == "saved", out.stderr
+    assert out.returncode == -9
+
+
 def test_a_write_is_durable_when_it_returns(tmp_path: Path) -> None:
     """The writer is killed (no close, no exit handlers) right after its writes return."""
     script = textwrap.dedent(
@@ -127,11 +137,7 @@ def test_a_write_is_durable_when_it_returns(tmp_path: Path) -> None:
         """
     )
     path = tmp_path / "c"
-    out = subprocess.run(
-        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60
-    )
-    assert out.stdout.strip() == "saved", out.stderr
-    assert out.returncode == -9
+    run_until_killed(script, path)
     with ConsensusDB.open(path) as db:
         assert db.get_safety_data() == b"\x07" * 40
         assert [b.round for b in db.load_tree().blocks] == [1, 2, 3]
@@ -169,10 +175,7 @@ def test_deferred_tree_writes_commit_with_the_next_safety_data(tmp_path: Path) -
         """
     )
     path = tmp_path / "c"
-    out = subprocess.run(
-        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60
-    )
-    assert out.stdout.strip() == "saved", out.stderr
+    run_until_killed(script, path)
     with ConsensusDB.open(path) as db:
         assert db.get_safety_data() == b"\x05"
         assert [b.round for b in db.load_tree().blocks] == [1, 2]
