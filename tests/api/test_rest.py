@@ -82,6 +82,20 @@ def test_transactions_by_version_and_hash(client: TestClient, net: Net) -> None:
     assert client.get("/api/v1/transactions?limit=0").status_code == 422
 
 
+@pytest.mark.parametrize("text", ["%2B0.0", "1.0", "%201", "1_0", "0x1", "%EF%BC%95"])
+def test_integers_must_be_plain_decimal_digits(client: TestClient, text: str) -> None:
+    """Pydantic alone would take some of these for integers (``+0.0`` for 0)."""
+    for url in (
+        f"/api/v1/transactions/{text}",
+        f"/api/v1/epochs/{text}",
+        f"/api/v1/transactions?limit={text}",
+        f"/api/v1/accounts/{ALICE.hex()}?version={text}",
+    ):
+        assert client.get(url).status_code == 422, url
+    assert client.get("/api/v1/epochs/0").status_code in (200, 404)
+    assert client.get("/api/v1/transactions/1").status_code == 200
+
+
 def test_events_paginate(client: TestClient, net: Net) -> None:
     key = net.accounts[BOB].received_events.key.hex()
     page = client.get(f"/api/v1/events/{key}").json()

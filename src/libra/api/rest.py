@@ -9,7 +9,7 @@ OpenAPI document (``/openapi.json``, browsable at ``/docs``) is precise.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from libra import bcs
 from libra.api import views
@@ -257,6 +257,17 @@ def _event_model(view: views.Json) -> EventModel:
     )
 
 
+def _decimal_digits(value: Any) -> Any:
+    """Integers in paths and queries are written in plain decimal digits: pydantic alone
+    would also take ``+0.0``, `` 7`` or ``1_0`` for an integer."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be written in decimal digits")
+    return value
+
+
+_DECIMAL = BeforeValidator(_decimal_digits)
+
+
 def _txn_model(reader: LedgerReader, version: int) -> TransactionModel:
     txn: Transaction = reader.get_transaction(version)
     info = reader.get_transaction_info(version)
@@ -313,7 +324,7 @@ def build_router(reader: LedgerReader, default_page: int, max_page: int) -> APIR
             503: {"model": ErrorModel, "description": "no ledger yet"},
         },
     )
-    Limit = Annotated[int | None, Query(ge=1, le=max_page, description="page size")]
+    Limit = Annotated[int | None, Query(ge=1, le=max_page, description="page size"), _DECIMAL]
     Cursor = Annotated[
         str | None, Query(pattern=CURSOR_PATTERN, description="from a previous page")
     ]
@@ -336,7 +347,7 @@ def build_router(reader: LedgerReader, default_page: int, max_page: int) -> APIR
     @router.get("/accounts/{address}", response_model=AccountModel)
     def get_account(
         address: Annotated[str, Path(pattern=ADDRESS_PATTERN)],
-        version: Annotated[int | None, Query(ge=0, le=MAX_U64)] = None,
+        version: Annotated[int | None, Query(ge=0, le=MAX_U64), _DECIMAL] = None,
     ) -> AccountModel:
         """An account's state (latest, or at a kept ``version``)."""
         addr = _address(address)
@@ -414,7 +425,9 @@ def build_router(reader: LedgerReader, default_page: int, max_page: int) -> APIR
         return _txn_model(reader, v)
 
     @router.get("/transactions/{version}", response_model=TransactionModel)
-    def get_transaction(version: Annotated[int, Path(ge=0, le=MAX_U64)]) -> TransactionModel:
+    def get_transaction(
+        version: Annotated[int, Path(ge=0, le=MAX_U64), _DECIMAL],
+    ) -> TransactionModel:
         """The transaction at a version."""
         s = _latest(reader)
         if version > s.version:
@@ -540,7 +553,7 @@ def build_router(reader: LedgerReader, default_page: int, max_page: int) -> APIR
         )
 
     @router.get("/epochs/{epoch}", response_model=EpochModel, tags=["consensus"])
-    def get_epoch(epoch: Annotated[int, Path(ge=0, le=MAX_U64 - 1)]) -> EpochModel:
+    def get_epoch(epoch: Annotated[int, Path(ge=0, le=MAX_U64 - 1), _DECIMAL]) -> EpochModel:
         """The signed ledger info that ended ``epoch`` and the next validator set."""
         s = _latest(reader)
         if epoch >= s.epoch:
