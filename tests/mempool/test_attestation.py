@@ -464,14 +464,20 @@ def test_pending_batches_and_early_attestations_are_bounded() -> None:
         assert tracker.on_batch(vs[0], BroadcastTransactionsRequest(rid, (t,)), 0.0) is (
             Role.PENDING
         )
-    assert tracker.pending_batches == 3
-    assert tracker.metrics.pending_batches_dropped == 2
     assert [rid[0] for _, rid in tracker.pending()] == [2, 3, 4]
+    # The two oldest are not dropped: the fallback takes them without waiting.
+    assert tracker.metrics.pending_batches_overflowed == 2
+    assert tracker.pending_batches == 5
+    assert [b.request_id[0] for _, b in tracker.expire(0.0)] == [0, 1]
+    assert tracker.pending_batches == 3
+    # An attestation arriving later for an overflowed batch is late, not kept.
+    digest = batch_digest((t,))
+    tracker.on_attestation(vs[1], BatchAttestation(vs[0], (0).to_bytes(8, "little"), digest))
+    assert tracker.metrics.attestations_late == 1 and tracker.early_attestations == 0
     # Another author's batches have their own room.
     tracker.on_batch(vs[3], BroadcastTransactionsRequest(b"x", (t,)), 0.0)
     assert tracker.pending_batches == 4
     # Attestations for batches not seen yet: at most 4 per attestor, oldest dropped.
-    digest = batch_digest((t,))
     for k in range(100, 110):
         tracker.on_attestation(vs[1], BatchAttestation(vs[0], k.to_bytes(8, "little"), digest))
     assert tracker.early_attestations == 4
@@ -506,7 +512,14 @@ def test_pending_state_stays_bounded_on_a_network() -> None:
         net.submit(0, [signed(k)])
     net.deliver()
     for j in (2, 3):
-        assert net[j].attestation.pending_batches == 2
-        assert net[j].attestation.metrics.pending_batches_dropped == 3
+        assert [rid for _, rid in net[j].attestation.pending()] == [
+            rid for _, rid in net[2].attestation.pending()
+        ]
+        assert len(net[j].attestation.pending()) == 2
+        assert net[j].attestation.metrics.pending_batches_overflowed == 3
+    # Nothing is lost: the overflowed batches are checked by the receiver at once, the
+    # others when their time is up.
+    net.tick(0.0)
+    assert len(net[2].service.mempool) == 3
     net.tick(TIMEOUT)
-    assert len(net[2].service.mempool) == 2
+    assert len(net[2].service.mempool) == 5

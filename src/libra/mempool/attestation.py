@@ -25,7 +25,10 @@ is honest and the batch's signatures are valid.
 :class:`AttestationTracker` decides and keeps the state; it does no I/O and reads no clock
 (``now`` is passed in, in seconds). Memory is bounded: at most ``max_pending_per_author``
 pending batches per author and ``max_attestations_per_attestor`` unmatched attestations per
-attestor, the oldest dropped first (counted).
+attestor. An author's oldest pending batch beyond the bound is not dropped: it goes to the
+fallback at once (the next :meth:`AttestationTracker.expire` returns it), as does a pending
+batch that its author replaces with another under the same request id. The oldest unmatched
+attestation beyond the bound is dropped (counted).
 """
 
 from __future__ import annotations
@@ -120,8 +123,9 @@ class AttestationMetrics:
     """Attestations of a batch already admitted (ignored)."""
     attestations_evicted: int = 0
     """Unmatched attestations dropped for room."""
-    pending_batches_dropped: int = 0
-    """Pending batches dropped for room, or replaced by another batch with the same id."""
+    pending_batches_overflowed: int = 0
+    """Pending batches handed to the fallback early: beyond the bound per author, or replaced
+    by another batch with the same request id."""
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -178,8 +182,8 @@ class AttestationTracker:
         self._early: dict[AccountAddress, OrderedDict[_Key, HashValue]] = {}
         self._early_count = 0
         self._stale: list[tuple[AccountAddress, BroadcastTransactionsRequest]] = []
-        """Batches pending when the validator set changed: the next :meth:`expire` returns
-        them."""
+        """Batches for the fallback without waiting for their time (pending when the validator
+        set changed, or overflowed): the next :meth:`expire` returns them."""
         self._done: OrderedDict[_Key, HashValue] = OrderedDict()
         """The digests of recently admitted batches (attested, or timed out), whose
         attestations arriving later are ignored rather than kept."""
@@ -266,13 +270,12 @@ class AttestationTracker:
             if old.digest == digest:  # the same batch again: keep what it gathered
                 pending = old
             else:
-                self.metrics.pending_batches_dropped += 1
+                self._overflow(author, old)
         batches[rid] = pending
         self._pending_count += 1
         while len(batches) > self.max_pending_per_author:
-            batches.popitem(last=False)
             self._pending_count -= 1
-            self.metrics.pending_batches_dropped += 1
+            self._overflow(author, batches.popitem(last=False)[1])
         return Role.PENDING
 
     def attestation(
@@ -335,7 +338,8 @@ class AttestationTracker:
 
     def expire(self, now: float) -> list[tuple[AccountAddress, BroadcastTransactionsRequest]]:
         """The pending batches whose time is up (at or before ``now``), oldest first per
-        author; the caller checks their signatures (the fallback)."""
+        author, after those handed over early (overflowed, or pending when the validator set
+        changed); the caller checks their signatures (the fallback)."""
         out = self._stale
         self._stale = []
         self.metrics.batches_admitted_by_fallback += len(out)
@@ -363,6 +367,12 @@ class AttestationTracker:
         return [(a, rid) for a, b in self._pending.items() for rid in b]
 
     # -----------------------------------------------------------------------------------------
+
+    def _overflow(self, author: AccountAddress, pending: _Pending) -> None:
+        """Hands a batch no longer pending to the next :meth:`expire` (the fallback)."""
+        self._finish((author, pending.request.request_id), pending.digest)
+        self._stale.append((author, pending.request))
+        self.metrics.pending_batches_overflowed += 1
 
     def _enough(self, power: int) -> bool:
         return 3 * power > self._total
