@@ -548,6 +548,10 @@ class Transaction(bcs.Enum):
 class UserTransaction(Transaction):
     value: SignedTransaction
 
+    def hash(self) -> HashValue:
+        """The signed transaction's hash, which is this wrapper's (kept, not re-encoded)."""
+        return self.value.hash()
+
 
 @bcs.variant(1)
 @bcs.struct
