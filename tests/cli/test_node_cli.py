@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from libra.cli.main import main
 from libra.node.genesis import create_testnet
+from libra.node.ports import free_port_base
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -49,3 +51,23 @@ def test_testnet_refuses_a_data_dir_without_validators(tmp_path: Path) -> None:
     (d / "genesis.bcs").write_bytes(b"")
     code, out = run("testnet", "--data-dir", str(d))
     assert code == 1 and "holds no validators" in out
+
+
+def test_testnet_reset_wipes_the_network_and_ports_in_use_are_refused(tmp_path: Path) -> None:
+    d = tmp_path / "tn"
+    create_testnet(d, 1, faucet_port=None)
+    old = (d / "genesis.bcs").read_bytes()
+    (d / "stray").write_text("x")
+    base = free_port_base(2)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", base + 1))
+        s.listen()
+        code, out = run(
+            "testnet", "--reset", "-n", "1", "--data-dir", str(d),
+            "--validator-base-port", str(base), "--api-base-port", str(base + 1),
+        )  # fmt: skip
+    assert code == 1 and f"API port 127.0.0.1:{base + 1} is in use" in out, out
+    assert "--api-base-port" in out and "Traceback" not in out
+    # A new network was made (a new genesis), and nothing of the old one is left.
+    assert (d / "genesis.bcs").read_bytes() != old
+    assert not (d / "stray").exists()

@@ -301,11 +301,43 @@ def test_testnet_command_starts_stops_and_resumes(tmp_path: Path) -> None:
     assert p.wait(30) == 0
     assert "stopped" in (p.stdout.read() if p.stdout else "")
 
-    p, _ = run_until_ready()  # resumes the same ledger
+    cmd += ["--chain-id", "2"]
+    p, lines = run_until_ready()  # resumes the same ledger
     try:
+        assert "--chain-id 2 ignored: the network keeps 4" in "".join(lines)
         v = version(base + 1)
         assert v is not None and v >= first
         assert rpc(base + 1, "get_metadata", first)["version"] == first
+        # While it runs: a second testnet on its data, or on its ports, and a second process
+        # on its validator are refused at once with a clear line.
+        other = free_port_base(3)
+        for args, expected in [
+            (cmd[3:], f"{data} is in use by another testnet process"),
+            (
+                ["testnet", "-n", "1", "--data-dir", str(tmp_path / "other"),
+                 "--validator-base-port", str(other), "--api-base-port", str(base + 1),
+                 "--faucet-port", str(other + 2)],
+                f"validator-0's API port 127.0.0.1:{base + 1} is in use by another program",
+            ),
+            (
+                ["node", "--config", str(data / "validator-0" / "node.json")],
+                "is in use by another validator process (pid ",
+            ),
+        ]:  # fmt: skip
+            r = subprocess.run(
+                [sys.executable, "-m", "libra.cli.main", *args],
+                capture_output=True, text=True, timeout=DEADLINE,
+            )  # fmt: skip
+            assert r.returncode == 1 and expected in r.stderr, r.stderr
+            assert "Traceback" not in r.stderr
+        assert version(base + 1) is not None
+        # The network ends with its last validator, saying so.
+        pid = int((data / "validator-0" / ".lock").read_text())
+        os.kill(pid, signal.SIGKILL)
+        assert p.wait(30) == 1
+        rest = p.stdout.read() if p.stdout else ""
+        assert "none is left" in rest and "every validator has exited" in rest, rest
     finally:
-        p.send_signal(signal.SIGINT)
-        assert p.wait(30) == 0
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+            p.wait(30)

@@ -6,19 +6,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import fcntl
 import http.client
 import json
 import logging
+import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 import click
+from click.core import ParameterSource
 
 from libra.node.config import CONFIG_NAME, ConfigError, NodeFiles
 from libra.node.genesis import GENESIS_FILE, create_testnet
@@ -40,6 +45,48 @@ def node(config_path: Path, log_level: str) -> None:
     configure_json_logging(getattr(logging, log_level.upper(), logging.INFO))
     try:
         files = NodeFiles.load(config_path)
+    except (ConfigError, OSError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    # Two processes on one validator's keys and data would sign twice for a round.
+    lock = _lock(files.directory, "validator")
+    try:
+        _run_node(files)
+    finally:
+        lock.close()
+
+
+LOCK_NAME = ".lock"
+"""The lock file of a validator's directory and of a testnet's data directory: held by the
+process using it, and naming its pid."""
+
+
+def _lock(directory: Path, what: str) -> IO[str]:
+    """Takes the exclusive lock on ``directory`` (created if need be) for as long as the
+    returned file stays open (the kernel releases it when the process ends, however it ends);
+    refuses with a clear error when another process holds it."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        f = (directory / LOCK_NAME).open("a+")
+    except OSError as e:
+        raise click.ClickException(f"cannot lock {directory}: {e}") from None
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0)
+        holder = f.read().strip() or "unknown"
+        f.close()
+        raise click.ClickException(
+            f"{directory} is in use by another {what} process (pid {holder}); stop that first"
+        ) from None
+    f.seek(0)
+    f.truncate()
+    f.write(f"{os.getpid()}\n")
+    f.flush()
+    return f
+
+
+def _run_node(files: NodeFiles) -> None:
+    try:
         from libra.node.runtime import ValidatorNode
 
         validator = ValidatorNode(files)
@@ -122,6 +169,61 @@ def _stop_all(procs: list[_Proc], timeout: float = 20.0) -> None:
             p.proc.wait()
 
 
+def _port_in_use(host: str, port: int) -> bool:
+    """Whether a server already listens on ``host:port`` (binding as our servers do)."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except OSError:
+        return False  # the server's own start reports an unusable host
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _check_ports(nodes: list[NodeFiles]) -> None:
+    """Refuses to start when a port of the network is taken (another network's API would
+    answer the readiness checks)."""
+    for n in nodes:
+        cfg = n.config
+        ports = [
+            (cfg.listen_host, cfg.listen_port, "validator port", "--validator-base-port"),
+            (cfg.api_host, cfg.api_port, "API port", "--api-base-port"),
+        ]
+        if cfg.faucet_port is not None:
+            ports.append((cfg.api_host, cfg.faucet_port, "faucet port", "--faucet-port"))
+        for host, port, what, option in ports:
+            if _port_in_use(host, port):
+                raise click.ClickException(
+                    f"{n.directory.name}'s {what} {host}:{port} is in use by another program;"
+                    f" choose another with {option}"
+                )
+
+
+def _ignored_on_resume(given: dict[str, tuple[int, int]]) -> None:
+    """Says which options given on the command line an existing network does not take."""
+    for option, (value, kept) in given.items():
+        if value != kept:
+            click.echo(
+                f"{option} {value} ignored: the network keeps {kept} (--reset to start a new one)",
+                err=True,
+            )
+
+
+def _clear(data_dir: Path) -> None:
+    """Wipes a testnet's data directory, all but its lock file."""
+    for child in data_dir.iterdir():
+        if child.name == LOCK_NAME:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
 def load_testnet(data_dir: Path) -> list[NodeFiles]:
     """The validators of an existing test network, in order."""
     dirs = sorted(
@@ -172,9 +274,39 @@ def testnet(
     """Run a local network of validator processes on loopback, with API and faucet.
 
     The network is kept in --data-dir and resumed on the next start; --reset wipes it."""
-    if reset and data_dir.exists():
-        shutil.rmtree(data_dir)
+    lock = _lock(data_dir, "testnet")
     try:
+        _testnet(
+            validators,
+            data_dir,
+            reset,
+            validator_base_port,
+            api_base_port,
+            faucet_port,
+            chain_id,
+            max_block_transactions,
+            log_level,
+            ready_timeout,
+        )
+    finally:
+        lock.close()
+
+
+def _testnet(
+    validators: int,
+    data_dir: Path,
+    reset: bool,
+    validator_base_port: int,
+    api_base_port: int,
+    faucet_port: int,
+    chain_id: int,
+    max_block_transactions: int,
+    log_level: str,
+    ready_timeout: float,
+) -> None:
+    try:
+        if reset:
+            _clear(data_dir)
         if (data_dir / GENESIS_FILE).exists():
             nodes = load_testnet(data_dir)
             if not nodes:
@@ -185,6 +317,23 @@ def testnet(
                     f"(--reset to start one with {validators})",
                     err=True,
                 )
+            ctx = click.get_current_context()
+            first = nodes[0].config
+            _ignored_on_resume(
+                {
+                    f"--{name.replace('_', '-')}": (value, kept)
+                    for name, value, kept in (
+                        ("validator_base_port", validator_base_port, first.listen_port),
+                        ("chain_id", chain_id, first.chain_id),
+                        (
+                            "max_block_transactions",
+                            max_block_transactions,
+                            first.max_block_transactions,
+                        ),
+                    )
+                    if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+                },
+            )
             nodes = [_with_ports(n, i, api_base_port, faucet_port) for i, n in enumerate(nodes)]
         else:
             nodes = create_testnet(
@@ -199,6 +348,7 @@ def testnet(
     except (ConfigError, OSError) as e:
         raise click.ClickException(str(e)) from None
 
+    _check_ports(nodes)
     procs = [_start(n, log_level) for n in nodes]
     interrupted = False
 
@@ -248,11 +398,14 @@ def testnet(
             for p in procs:
                 if p.proc.poll() is not None and p.name not in reported:
                     reported.add(p.name)
+                    left = len(procs) - len(reported)
                     click.echo(
                         f"{p.name} exited with status {p.proc.returncode} (log: {p.log}); "
-                        "the others go on",
+                        + (f"{left} go on" if left else "none is left"),
                         err=True,
                     )
+            if len(reported) == len(procs):
+                raise click.ClickException("every validator has exited; see their logs")
             time.sleep(0.2)
     finally:
         click.echo("stopping the validators ...", err=True)
