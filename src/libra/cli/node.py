@@ -388,7 +388,8 @@ def _testnet(
                 click.echo(f"faucet  http://{cfg.api_host}:{cfg.faucet_port}/mint")
         first = procs[0].files.config
         click.echo(
-            f"testnet ready: {len(procs)} validators, chain id {first.chain_id}, "
+            f"testnet ready: {len(procs)} validator{'s' if len(procs) > 1 else ''}, "
+            f"chain id {first.chain_id}, "
             f"data in {data_dir}, JSON-RPC http://{first.api_host}:{first.api_port}/v1 "
             "(Ctrl-C to stop)",
         )
