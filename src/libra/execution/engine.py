@@ -26,7 +26,13 @@ from libra.crypto import HashValue
 from libra.execution import BlockOutput, InvalidBlockError, committed, execute_block
 from libra.framework import Keep, StateView
 from libra.framework.errors import FrameworkError
-from libra.storage import LedgerDB, SpeculativeState, StorageError, TransactionToCommit
+from libra.storage import (
+    LedgerDB,
+    SpeculativeState,
+    StorageError,
+    TransactionToCommit,
+    WriteError,
+)
 from libra.types import (
     AccountAddress,
     BlockMetadata,
@@ -294,6 +300,11 @@ class ExecutionEngine:
                 r = self.db.commit_block(s, li)
                 self.view.committed(s.transactions)
                 done.append(CommittedBlock(r.first_version, s.transactions))
+        except WriteError:
+            # The ledger could not write (a full disk): not a fault of the blocks, and not for
+            # consensus to drop as it drops a bad message. It goes up as it is; the node stops.
+            self.view.clear()
+            raise
         except StorageError as e:
             self.view.clear()
             raise StateComputerError(f"commit failed: {e}") from e

@@ -14,6 +14,15 @@ execution engine) are driven here with real time and real I/O:
 
 Every validator message starts with a channel byte: consensus, mempool or state sync.
 A malformed message is counted and dropped; it never stops the node.
+
+A write the node cannot make stops it: a block (or a state sync chunk) the ledger cannot commit,
+safety data or block tree writes the consensus store cannot make (a full disk,
+:class:`~libra.storage.errors.WriteError`). The consensus thread ends at once (a failed ledger
+commit is not a consensus error here: it goes through consensus instead of being dropped as a
+bad message; safety rules refuse to sign without durable safety data), nothing more is sent,
+one error line says what failed, and ``libra node`` exits with status 1. Nothing committed is
+lost: restarted once there is room, the validator resumes from its ledger and consensus store
+(and state sync).
 """
 
 from __future__ import annotations
@@ -70,6 +79,7 @@ from libra.state_sync import (
 )
 from libra.storage import LedgerDB
 from libra.storage.consensus_db import ConsensusDB
+from libra.storage.errors import StorageError, StorageFullError, WriteError
 from libra.types import (
     AccountAddress,
     AuthenticationKey,
@@ -320,9 +330,13 @@ class ValidatorNode:
         # safety data file of an earlier version is imported into it on first load.
         self.consensus_db = ConsensusDB.open(data / "consensus", defer_tree_writes=True)
         self.safety_storage = LmdbSafetyStorage(
-            self.consensus_db, legacy_file=data / "safety_data.bcs"
+            self.consensus_db,
+            legacy_file=data / "safety_data.bcs",
+            on_write_failure=self._write_failed,
         )
-        self.block_persistence = LmdbBlockPersistence(self.consensus_db)
+        self.block_persistence = LmdbBlockPersistence(
+            self.consensus_db, on_write_failure=self._write_failed
+        )
         self.counters: Counter[str] = Counter()
         self.ready = threading.Event()
         self._stopping = threading.Event()
@@ -526,23 +540,43 @@ class ValidatorNode:
     def _consensus_main(self) -> None:
         try:
             self._consensus_loop()
+        except WriteError as e:  # the ledger could not commit (a block, a state sync chunk)
+            self._write_failed(e)
         except Exception as e:  # pragma: no cover - a bug; stop the node loudly
-            log.exception("the consensus thread failed")
-            self.failure = f"the consensus thread failed: {type(e).__name__}: {e}"
-            self._stopping.set()
-            loop = self._loop
-            if loop is not None and self._stop_event is not None:
-                loop.call_soon_threadsafe(self._stop_event.set)
+            if self.failure is None:  # else a failed write stopped it, and said so
+                log.exception("the consensus thread failed")
+                self.failure = f"the consensus thread failed: {type(e).__name__}: {e}"
+            self._halt()
+
+    def _write_failed(self, err: StorageError) -> None:
+        """A write to the ledger or the consensus store failed: the validator stops (see the
+        module's documentation). Says so once."""
+        if self.failure is None:
+            again = (
+                "; what was committed is kept: restart the validator once there is room"
+                if isinstance(err, StorageFullError)
+                else ""
+            )
+            self.failure = f"stopping the validator: {err}{again}"
+            log.error("%s", self.failure)
+        self._halt()
+
+    def _halt(self) -> None:
+        """Stops the consensus thread (at its next step) and the node."""
+        self._stopping.set()
+        loop = self._loop
+        if loop is not None and self._stop_event is not None:
+            loop.call_soon_threadsafe(self._stop_event.set)
 
     def _consensus_loop(self) -> None:
         node = self.consensus
         deadline: int | None = None
         actions = node.start(_now_ms())
         while True:
+            if self._stopping.is_set():
+                return  # stopped, maybe by a failed write: send nothing more
             deadline = self._dispatch(actions, deadline)
             actions = []
-            if self._stopping.is_set():
-                return
             now = _now_ms()
             wait = (
                 _TICK_SECS
@@ -559,6 +593,8 @@ class ValidatorNode:
                 actions.extend(node.process_message(sender, msg, now))
                 # Drain what else has arrived before looking at timers again.
                 for _ in range(256):
+                    if self._stopping.is_set():
+                        break
                     try:
                         more = self._inbox.get_nowait()
                     except queue.Empty:
@@ -749,4 +785,7 @@ class ValidatorNode:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self.db.close()
-            self.consensus_db.close()
+            try:
+                self.consensus_db.close()  # commits the deferred block tree writes
+            except StorageError as e:
+                self._write_failed(e)

@@ -6,7 +6,14 @@ Clients only need :mod:`libra.storage.proof` (pure verifiers, no database)."""
 
 from __future__ import annotations
 
-from libra.storage.errors import CommitError, CorruptionError, NotFoundError, StorageError
+from libra.storage.errors import (
+    CommitError,
+    CorruptionError,
+    NotFoundError,
+    StorageError,
+    StorageFullError,
+    WriteError,
+)
 from libra.storage.ledger_db import CommitResult, LedgerDB, SpeculativeState, TransactionToCommit
 from libra.storage.proof import ProofError, account_key, blob_hash
 
@@ -19,7 +26,9 @@ __all__ = [
     "ProofError",
     "SpeculativeState",
     "StorageError",
+    "StorageFullError",
     "TransactionToCommit",
+    "WriteError",
     "account_key",
     "blob_hash",
 ]

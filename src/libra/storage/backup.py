@@ -59,6 +59,18 @@ The database is written in a temporary directory next to the target, reopened (w
 its header, accumulator and state tree once more) and only then renamed to the target path: a
 failed restore leaves nothing there. An existing target path is refused.
 
+A full disk
+-----------
+
+A backup is written the same way: in a temporary directory next to the target, each file
+synced, the manifest last, the directory renamed into place when complete. A write that fails
+(a full disk, the file size limit) is a :class:`BackupError` naming the backup directory and
+the file that could not be written, saying when room was the cause; the temporary directory is
+removed, so no backup is left at the target. (Even a partial backup that survived a killed
+process would be refused by restore: it has no manifest, or files missing or differing from
+the manifest's sizes and checksums.) A restore that cannot write its database is a
+:class:`BackupError` naming the target, likewise leaving nothing there.
+
 Every failure is a :class:`BackupError` naming the file at fault (the backup directory when
 several files together are inconsistent).
 """
@@ -80,8 +92,9 @@ from typing import Annotated, Any, TypeVar
 
 from libra import bcs
 from libra.crypto import HashValue
-from libra.storage.errors import StorageError
+from libra.storage.errors import StorageError, WriteError
 from libra.storage.ledger_db import LedgerDB, RestoredTransaction, SpeculativeState
+from libra.storage.lmdb_env import out_of_space
 from libra.storage.proof import (
     EpochChangeProof,
     ProofError,
@@ -294,7 +307,7 @@ def backup(
         files: list[dict[str, Any]] = []
 
         def put(name: str, kind: str, data: bytes, **extra: Any) -> None:
-            files.append(_write_file(tmp / name, kind, data, extra))
+            files.append(_write_file(tmp / name, kind, data, extra, out))
 
         anchor = trust_anchor(lis[0])
         first_epoch = _ledger_info(db.path, lis[0]).epoch
@@ -352,7 +365,7 @@ def backup(
             "files": files,
         }
         raw = _seal_manifest(doc)
-        _write_bytes(tmp / MANIFEST, raw)
+        _write_bytes(tmp / MANIFEST, raw, out)
         _fsync_dir(tmp)
         _move_into_place(tmp, out, replace_empty_dir=True)
     except BaseException:
@@ -448,18 +461,30 @@ def _update_batches(
         yield batch
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
+def _write_bytes(path: Path, data: bytes, target: Path) -> None:
+    """Writes ``path``, a file of the backup ``target`` in its temporary directory, durably.
+    A failure is a :class:`BackupError` naming ``target`` (the temporary directory is removed
+    by the caller)."""
     try:
         with open(path, "xb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
     except OSError as err:
-        raise BackupError(str(path), f"cannot be written: {err.strerror or err}") from None
+        cause = err.strerror or str(err)
+        why = out_of_space(str(path), err)
+        reason = (
+            f"cannot write {path.name} of the backup ({cause})"
+            if why is None
+            else f"{why}: cannot write {path.name} of the backup ({cause})"
+        )
+        raise BackupError(str(target), f"{reason}; no backup was written") from None
 
 
-def _write_file(path: Path, kind: str, data: bytes, extra: dict[str, Any]) -> dict[str, Any]:
-    _write_bytes(path, data)
+def _write_file(
+    path: Path, kind: str, data: bytes, extra: dict[str, Any], target: Path
+) -> dict[str, Any]:
+    _write_bytes(path, data, target)
     entry = {
         "name": path.name,
         "kind": kind,
@@ -659,6 +684,11 @@ def restore(
             db.close()
         LedgerDB.open(tmp, create=False).close()
         _move_into_place(tmp, target, replace_empty_dir=False)
+    except WriteError as err:  # a full disk: say so of the target, not of the removed copy
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise BackupError(
+            str(target), f"{err.reason}; the restore is abandoned, nothing was left here"
+        ) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

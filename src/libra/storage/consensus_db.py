@@ -15,7 +15,12 @@ name       key                                         value
 
 Every write is one LMDB write transaction, made durable (fsync) before it returns. The safety
 data is stored as the caller's bytes (its type belongs to consensus). A damaged or unreadable
-store is refused with a :class:`CorruptionError` naming its data file.
+store is refused with a :class:`CorruptionError` naming its data file. A write that cannot be
+made (a full disk or map) raises a :class:`~libra.storage.errors.WriteError`
+(:class:`~libra.storage.errors.StorageFullError` when room was the cause) naming the data file
+and what it could not persist; none of that write is stored, the store keeps what it held
+(the safety data last written stays the stored one) and the deferred tree writes it carried
+wait for the next write.
 
 With ``defer_tree_writes`` (what a validator uses) the block tree's writes (:meth:`save`) are
 held in memory and committed in the same transaction as the next safety data write (a vote,
@@ -36,8 +41,8 @@ from typing import Any
 import lmdb
 
 from libra import bcs
-from libra.storage.errors import CorruptionError, StorageError
-from libra.storage.lmdb_env import open_environment
+from libra.storage.errors import CorruptionError, StorageError, StorageFullError
+from libra.storage.lmdb_env import open_environment, write_error
 from libra.types.consensus import Block, QuorumCert, TwoChainTimeoutCertificate
 
 __all__ = ["DEFAULT_CONSENSUS_MAP_SIZE", "FORMAT_VERSION", "ConsensusDB", "StoredTree"]
@@ -112,7 +117,10 @@ class ConsensusDB:
             db._check_format()
             db._verify_records()
         except lmdb.Error as err:
+            failure = write_error(data_file, "create the store", err, env)
             env.close()
+            if isinstance(failure, StorageFullError):  # a new store on a full disk
+                raise failure from None
             raise CorruptionError(data_file, f"cannot read the store: {err}") from None
         except StorageError:
             env.close()
@@ -148,7 +156,7 @@ class ConsensusDB:
             with self._write("a block tree write") as txn:
                 self._apply_deferred(txn)
         except lmdb.Error as err:
-            raise StorageError(self.data_file, f"cannot persist the block tree: {err}") from None
+            raise write_error(self.data_file, "persist the block tree", err, self._env) from None
         self._deferred.clear()
 
     def _apply_deferred(self, txn: Any) -> None:
@@ -177,7 +185,7 @@ class ConsensusDB:
         try:
             return self._env.begin(write=True)
         except lmdb.Error as err:
-            raise StorageError(self.data_file, f"cannot begin {what}: {err}") from None
+            raise write_error(self.data_file, f"begin {what}", err, self._env) from None
 
     # -- safety data -----------------------------------------------------------------------------
 
@@ -197,7 +205,7 @@ class ConsensusDB:
                 self._apply_deferred(txn)
                 txn.put(_KEY_SAFETY, bytes(raw), db=self._db["meta"])
         except lmdb.Error as err:
-            raise StorageError(self.data_file, f"cannot persist the safety data: {err}") from None
+            raise write_error(self.data_file, "persist the safety data", err, self._env) from None
         self._deferred.clear()
 
     # -- the block tree --------------------------------------------------------------------------
@@ -239,7 +247,7 @@ class ConsensusDB:
                 for qc in quorum_certs:
                     txn.put(bytes(qc.certified_block.id), bcs.encode(qc), db=self._db["qc"])
         except lmdb.Error as err:
-            raise StorageError(self.data_file, f"cannot reset the block tree: {err}") from None
+            raise write_error(self.data_file, "reset the block tree", err, self._env) from None
 
     def load_tree(self) -> StoredTree:
         """Every stored block and certificate (blocks by round) and the timeout cert, the

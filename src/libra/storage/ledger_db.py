@@ -28,6 +28,15 @@ and a checksum over all of it) is rewritten by every commit and checked against 
 accumulator, state tree and ledger info at open, so a damaged or truncated store is refused
 with a :class:`CorruptionError` naming the file.
 
+A commit that cannot be written (a full disk, the file size limit, a full LMDB map, an I/O
+error) raises a :class:`~libra.storage.errors.WriteError` (:class:`StorageFullError` when room
+was the cause) naming the data file and the versions it could not commit. Nothing of the block
+is stored (LMDB writes the meta page last), and nothing in memory moved: the header, the latest
+ledger info and the inner-hash cache are replaced only after a commit, and a speculative state
+is marked committed only then. The database stays usable: once there is room, committing the
+same block (or the same speculative state) again succeeds; reopened, the store is at its last
+commit. State sync, restore and pruning write through the same commit.
+
 Readers on other threads see commits whole: the header and the latest signed ledger info are
 kept in memory as one immutable snapshot, replaced by a single assignment once the block's
 LMDB transaction has committed (so everything it describes is readable by then), and each read
@@ -59,8 +68,14 @@ from libra.crypto import (
     hash_prefix,
 )
 from libra.storage import accumulator as acc
-from libra.storage.errors import CommitError, CorruptionError, NotFoundError, StorageError
-from libra.storage.lmdb_env import open_environment
+from libra.storage.errors import (
+    CommitError,
+    CorruptionError,
+    NotFoundError,
+    StorageError,
+    StorageFullError,
+)
+from libra.storage.lmdb_env import open_environment, write_error
 from libra.storage.proof import (
     EVENT_ACCUMULATOR_HASHER,
     TRANSACTION_ACCUMULATOR_HASHER,
@@ -379,6 +394,7 @@ class LedgerDB:
         inner_cache_entries: int = DEFAULT_INNER_CACHE_ENTRIES,
     ) -> None:
         self.path = path
+        self.data_file = os.path.join(path, "data.mdb")
         self._env = env
         self._db = dbs
         self.prune_window = prune_window
@@ -424,7 +440,10 @@ class LedgerDB:
             for name in _DB_NAMES:
                 dbs[name] = env.open_db(name.encode(), create=not readonly)
         except lmdb.Error as err:
+            failure = write_error(data_file, "create the sub-databases", err, env)
             env.close()
+            if isinstance(failure, StorageFullError):  # a new store on a full disk
+                raise failure from None
             raise CorruptionError(data_file, f"cannot open the sub-databases: {err}") from None
         except StorageError:
             env.close()
@@ -859,7 +878,9 @@ class LedgerDB:
         durably. ``block`` is either the transactions (executed here on the committed ledger)
         or a :class:`SpeculativeState` computed earlier, which must extend the committed
         ledger exactly. Raises :class:`CommitError` (writing nothing) if it does not, or if the
-        ledger info does not match the block.
+        ledger info does not match the block; :class:`~libra.storage.errors.WriteError` (a
+        :class:`StorageFullError` when there is no room) if it cannot be written, which also
+        writes nothing and leaves the database as it was (see the module's documentation).
 
         Readers on other threads see the block, the new header and the ledger info together:
         all three become visible at once, after the LMDB transaction has committed."""
@@ -873,6 +894,10 @@ class LedgerDB:
     ) -> CommitResult:
         committed = self._committed
         latest_li = committed.latest_li
+        if isinstance(block, SpeculativeState):
+            first, count = block.first_version, len(block.transactions)
+        else:
+            first, count = committed.num_transactions, len(block)
         try:
             with self._env.begin(write=True) as txn:
                 if isinstance(block, SpeculativeState):
@@ -911,7 +936,15 @@ class LedgerDB:
                 if p.tree is not None and self.prune_window is not None:
                     self._prune(txn, p.tree.version - self.prune_window)
         except lmdb.Error as err:
-            raise StorageError(self.path, f"commit failed: {err}") from None
+            # LMDB wrote none of it (see :mod:`.lmdb_env`), and nothing in memory changed: the
+            # same block can be committed again once there is room.
+            if count == 0:
+                what = f"commit the ledger info at version {first - 1}"
+            elif count == 1:
+                what = f"commit the block at version {first}"
+            else:
+                what = f"commit the block of versions {first}..{first + count - 1}"
+            raise write_error(self.data_file, what, err, self._env) from None
         # The LMDB transaction has committed: publish the header and the ledger info at once.
         self._committed = _Committed(header, latest_li)
         p.committed = True
