@@ -7,6 +7,17 @@ transaction is committed, and answers with the hex BCS of the signed transaction
 (``Vec<SignedTransaction>``), which the Diem SDK's faucet client decodes and waits for; without
 ``return_txns`` it answers with the faucet's next sequence number, as Diem's faucet did.
 
+A request that fails answers with a plain-text reason in words (:class:`FaucetFailure`): 400
+when the request cannot succeed as asked (a currency the account does not hold, a currency that
+cannot be minted, ``is_designated_dealer`` on an existing account...), 503 when the faucet could
+not get its transactions committed, 500 when one of them failed for a reason of the faucet's
+own. Move aborts are read with the JSON-RPC's explanation table
+(:func:`~libra.api.views.move_abort_explanation`).
+
+The faucet creates an account with the request's ``currency_code`` only (no other currency is
+added), and never adds a currency to an existing account: that takes the account's own
+signature (``AccountAdministrationScripts::add_currency_to_account``).
+
 Funding follows the network's rules like any client would: a designated dealer gets a
 ``tiered_mint`` from Treasury Compliance; any other account gets a ``peer_to_peer_with_metadata``
 payment from the faucet's dealer account, which is first topped up with a ``tiered_mint`` when
@@ -34,16 +45,25 @@ from libra import bcs
 from libra.api.errors import ConfigError, FaucetError
 from libra.api.interfaces import LedgerReader, TransactionSubmitter
 from libra.api.jsonrpc import vm_status_error
+from libra.api.views import move_abort_explanation
 from libra.crypto import Ed25519PrivateKey
+from libra.framework import errors as fx
 from libra.framework import state as st
 from libra.framework.ops import BPS, LBR, required_units
 from libra.types import (
     CORE_CODE_ADDRESS,
     DIEM_ROOT_ADDRESS,
     TREASURY_COMPLIANCE_ADDRESS,
+    AbortInModule,
+    AbortLocation,
     AccountAddress,
     AuthenticationKey,
+    Executed,
+    ExecutionFailure,
+    KeptVMStatus,
     ModuleId,
+    MoveAbort,
+    OutOfGas,
     PayloadScriptFunction,
     RawTransaction,
     ScriptFunction,
@@ -55,6 +75,7 @@ from libra.types import (
 __all__ = [
     "Faucet",
     "FaucetConfig",
+    "FaucetFailure",
     "create_designated_dealer",
     "create_faucet_app",
     "create_parent_vasp_account",
@@ -66,6 +87,16 @@ __all__ = [
 ]
 
 MAX_U64 = (1 << 64) - 1
+
+
+class FaucetFailure(FaucetError):
+    """A :class:`FaucetError` with the HTTP status that fits it: 400 when the request cannot
+    succeed as asked, 5xx when the faucet failed (503: try again later; 500: its own
+    transaction failed)."""
+
+    def __init__(self, auth_key: str, why: str, http_status: int) -> None:
+        super().__init__(auth_key, why)
+        self.http_status = http_status
 
 
 def _call(module: str, function: str, ty_args: tuple[TypeTag, ...], *args: bytes) -> ScriptFunction:
@@ -270,27 +301,24 @@ class Faucet:
         )
         return raw.sign(key)
 
-    def _run(self, auth_key: str, txn: SignedTransaction) -> None:
-        """Submits ``txn`` and waits until it is committed and executed."""
+    def _run(self, auth_key: str, txn: SignedTransaction) -> tuple[int, KeptVMStatus]:
+        """Submits ``txn`` and waits until it is committed; its version and status."""
         error = vm_status_error(self.submitter.submit(txn))
         if error is not None:
-            raise FaucetError(auth_key, f"transaction rejected: {error.message}")
+            raise FaucetFailure(auth_key, f"transaction rejected: {error.message}", 503)
         deadline = self.monotonic() + self.config.wait_timeout_secs
         sender, seq = txn.sender, txn.sequence_number
         while True:
             latest = self.reader.latest().version
             version = self.reader.get_account_transaction_version(sender, seq)
             if version is not None and version <= latest:
-                info = self.reader.get_transaction_info(version)
-                status = type(info.status).__name__
-                if status != "Executed":
-                    raise FaucetError(auth_key, f"transaction {version} failed: {info.status}")
-                return
+                return version, self.reader.get_transaction_info(version).status
             if self.monotonic() >= deadline:
-                raise FaucetError(
+                raise FaucetFailure(
                     auth_key,
                     f"transaction {sender.hex()}:{seq} not committed within "
                     f"{self.config.wait_timeout_secs}s",
+                    503,
                 )
             self.sleep(self.config.poll_interval_secs)
 
@@ -321,7 +349,13 @@ class Faucet:
 
         def run(sender: AccountAddress, k: Ed25519PrivateKey, call: ScriptFunction) -> None:
             txn = self._sign(sender, k, call)
-            self._run(auth_key, txn)
+            version, status = self._run(auth_key, txn)
+            if not isinstance(status, Executed):
+                why, http_status = self._explain(call, status, address, currency, amount)
+                if any(_is_creation(t) for t in done):
+                    why += f" (account {_hex(address)} was created, but not funded)"
+                why += f" [transaction {version}: {_call_name(call)} {_status_text(status)}]"
+                raise FaucetFailure(auth_key, why, http_status)
             done.append(txn)
 
         with self._lock:
@@ -375,6 +409,82 @@ class Faucet:
                 run(self.custodian_address, self.custodian_key, call)
         run(TREASURY_COMPLIANCE_ADDRESS, self.tc_key, tiered_mint(currency, 0, dealer, amount))
 
+    def _explain(
+        self,
+        call: ScriptFunction,
+        status: KeptVMStatus,
+        address: AccountAddress,
+        currency: str,
+        amount: int,
+    ) -> tuple[str, int]:
+        """Why ``call``, a transaction the faucet sent to fund ``address`` with ``amount`` of
+        ``currency``, failed with ``status``, in words, and the HTTP status that fits: 400 when
+        the request cannot succeed as asked, 500 when the failure is the faucet's own."""
+        latest = self.reader.latest().version
+        account = self.reader.get_account_state(address, latest)
+        held = sorted(account.balances) if account is not None else []
+        who = f"account {_hex(address)}"
+        if isinstance(status, ExecutionFailure) and account is not None:
+            balance = account.balances.get(currency, 0)
+            if balance + amount > MAX_U64:
+                return (
+                    f"{who} holds {balance} {currency}: {amount} more would exceed the largest "
+                    f"balance, {MAX_U64}",
+                    400,
+                )
+        reason = _abort_reason(status)
+        if reason == ("DiemAccount", fx.DiemAccountReason.EPAYEE_CANT_ACCEPT_CURRENCY_TYPE.name):
+            return (
+                f"{who} holds no {currency} balance (it holds {', '.join(held) or 'none'}): "
+                f"the faucet gives an account only the currency_code of the request that "
+                f"creates it and cannot add another later; ask for "
+                f"{' or '.join(held) or 'a currency it holds'}, or have the account add "
+                f"{currency} itself "
+                f"(AccountAdministrationScripts::add_currency_to_account)",
+                400,
+            )
+        if reason == ("Diem", fx.DiemReason.EIS_SYNTHETIC_CURRENCY.name):
+            return (
+                f"{currency} is a synthetic unit of account and cannot be minted, so the faucet "
+                f"cannot give it; ask for another currency",
+                400,
+            )
+        if reason == ("Diem", fx.DiemReason.EMINTING_NOT_ALLOWED.name):
+            return f"minting {currency} is switched off on this network", 400
+        if reason == ("Diem", fx.DiemReason.ECURRENCY_INFO.name):
+            return (
+                f"{currency} is not a currency of this network "
+                f"(its currencies: {', '.join(self._currencies()) or 'unknown'})",
+                400,
+            )
+        not_dealer = ("DesignatedDealer", fx.DesignatedDealerReason.EDEALER.name)
+        if reason == not_dealer and call.args[1:2] == (bytes(address),):  # minting to it
+            role = st.ROLE_NAMES.get(account.role, "unknown") if account is not None else "none"
+            return (
+                f"{who} is not a designated dealer (its role: {role}): is_designated_dealer=true "
+                f"makes the faucet create a designated dealer only when the account does not "
+                f"exist yet; ask without it to have an existing account paid",
+                400,
+            )
+        if reason == ("Reserve", fx.ReserveReason.ECOVERAGE.name):
+            why = (
+                f"the reserve does not cover the LBR supply after minting the {amount} minor "
+                f"units asked"
+            )
+            if self.custodian_key is None:
+                why += ", and this faucet has no custodian key to record deposits; ask for less"
+            return why, 400
+        return (
+            "a transaction of the faucet's own failed: a fault of the faucet, not of the request",
+            500,
+        )
+
+    def _currencies(self) -> list[str]:
+        """The network's currency codes (empty when the ledger has no Diem Root)."""
+        state = self.reader.get_account_state(DIEM_ROOT_ADDRESS, self.reader.latest().version)
+        root = None if state is None else state.details.root
+        return [] if root is None else sorted(root.currencies)
+
     def lbr_shortfall(self, amount: int) -> dict[str, int]:
         """What each basket currency of the reserve lacks to cover the LBR supply after a mint
         of ``amount`` (empty when the reserve already covers it)."""
@@ -387,6 +497,56 @@ class Faucet:
             raise LookupError("the ledger holds no LBR currency or reserve")
         lbr = root.currencies[LBR]
         return reserve_shortfall(treasury.reserve, lbr, lbr.total_value + amount)
+
+
+def _hex(address: AccountAddress) -> str:
+    return "0x" + address.hex()
+
+
+def _call_name(call: ScriptFunction) -> str:
+    return f"{call.module.name}::{call.function}"
+
+
+def _is_creation(txn: SignedTransaction) -> bool:
+    payload = txn.raw_txn.payload
+    return isinstance(payload, PayloadScriptFunction) and payload.value.function.startswith(
+        "create_"
+    )
+
+
+def _abort_reason(status: KeptVMStatus) -> tuple[str, str] | None:
+    """``(module, reason name)`` of a Move abort in a framework module, as the JSON-RPC
+    explains it; None for anything else."""
+    if not isinstance(status, MoveAbort) or not isinstance(status.location, AbortInModule):
+        return None
+    explanation = move_abort_explanation(status.location, status.code)
+    if explanation is None:
+        return None
+    return status.location.module.name, str(explanation["reason"])
+
+
+def _where(location: AbortLocation) -> str:
+    if isinstance(location, AbortInModule):
+        return f"{location.module.address.short_str()}::{location.module.name}"
+    return "the script"
+
+
+def _status_text(status: KeptVMStatus) -> str:
+    """A committed failure in short: where it happened and, for an abort, its explanation."""
+    if isinstance(status, MoveAbort):
+        text = f"aborted in {_where(status.location)} with code {status.code}"
+        explanation = move_abort_explanation(status.location, status.code)
+        if explanation is not None:
+            text += (
+                f" ({explanation['reason']}, {explanation['category']}: "
+                f"{explanation['category_description']})"
+            )
+        return text
+    if isinstance(status, ExecutionFailure):
+        return f"failed to execute in {_where(status.location)}"
+    if isinstance(status, OutOfGas):
+        return "ran out of gas"
+    return f"failed ({type(status).__name__})"
 
 
 def _flag(value: str | None, name: str) -> bool:
@@ -425,9 +585,7 @@ def create_faucet_app(faucet: Faucet) -> FastAPI:
                 faucet.mint, auth_key, amount, currency, is_dd, domain, is_remove
             )
         except FaucetError as e:
-            status = 400 if "rejected" in e.why or "failed" in e.why else 503
-            if "authentication key" in e.why or "amount" in e.why:
-                status = 400
+            status = e.http_status if isinstance(e, FaucetFailure) else 400
             return PlainTextResponse(str(e), status_code=status)
         except LookupError as e:
             return PlainTextResponse(f"faucet unavailable: {e}", status_code=503)

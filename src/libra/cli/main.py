@@ -74,26 +74,49 @@ def keygen(output: Path, force: bool, chain_id: int, as_json: bool) -> None:
             click.echo(f"{k + ':':<20}{v}")
 
 
+_SIGNED_TRANSACTIONS = tuple[SignedTransaction, ...]
+
+
+def decode_signed_transactions(raw: bytes) -> SignedTransaction | tuple[SignedTransaction, ...]:
+    """``raw`` as one SignedTransaction, else as a BCS sequence of them (what the faucet
+    answers with ``return_txns=true``): the first shape that decodes it whole. Raises
+    :class:`click.ClickException` naming each shape tried and why it did not fit."""
+    try:
+        return bcs.decode(SignedTransaction, raw)
+    except bcs.DecodeError as e:
+        as_one = str(e)
+    try:
+        txns: tuple[SignedTransaction, ...] = bcs.decode_as(_SIGNED_TRANSACTIONS, raw)
+        return txns
+    except bcs.DecodeError as e:
+        as_many = str(e)
+    raise click.ClickException(
+        "not a SignedTransaction, nor a BCS sequence of SignedTransactions "
+        "(the faucet's return_txns=true answer):\n"
+        f"  as a SignedTransaction: {as_one}\n"
+        f"  as a sequence of SignedTransactions: {as_many}"
+    )
+
+
 @main.command()
 @click.argument("hex_input", metavar="HEX")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def decode(hex_input: str, as_json: bool) -> None:
-    """Decode a hex SignedTransaction (use - to read it from standard input)."""
+    """Decode a hex SignedTransaction, or a BCS sequence of them such as the faucet's
+    return_txns=true answer (use - to read it from standard input)."""
     text = sys.stdin.read() if hex_input == "-" else hex_input
     text = "".join(text.split()).removeprefix("0x")
     try:
         raw = bytes.fromhex(text)
     except ValueError:
         raise click.ClickException("input is not hex") from None
-    try:
-        txn = bcs.decode(SignedTransaction, raw)
-    except bcs.DecodeError as e:
-        raise click.ClickException(f"not a SignedTransaction: {e}") from None
-    data = describe_signed_transaction(txn)
-    if as_json:
-        click.echo(json.dumps(data, indent=2))
-    else:
-        click.echo(to_text(data))
+    decoded = decode_signed_transactions(raw)
+    if isinstance(decoded, SignedTransaction):
+        data = describe_signed_transaction(decoded)
+        click.echo(json.dumps(data, indent=2) if as_json else to_text(data))
+        return
+    many = [describe_signed_transaction(t) for t in decoded]
+    click.echo(json.dumps(many, indent=2) if as_json else to_text({"transactions": many}))
 
 
 main.add_command(bench)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 from libra import bcs
+from libra.framework.scripts import SCRIPTS, decode_args
 from libra.types import (
+    CORE_CODE_ADDRESS,
     ScriptFunction,
     SignedTransaction,
     TypeTag,
@@ -50,7 +53,31 @@ def describe_signed_transaction(txn: SignedTransaction) -> dict[str, Any]:
         data["script_function"] = (
             f"{inner.module.address.short_str()}::{inner.module.name}::{inner.function}"
         )
+        arguments = script_function_arguments(inner)
+        if arguments is not None:
+            data["script_function_arguments"] = arguments
     return data
+
+
+def script_function_arguments(call: ScriptFunction) -> dict[str, Any] | None:
+    """The BCS arguments of a framework script function, decoded with the framework's own
+    parameter kinds and named after its parameters (addresses and byte strings as hex,
+    integers as numbers). None for a function the framework does not know, or arguments that
+    do not decode as its parameters."""
+    if call.module.address != CORE_CODE_ADDRESS:
+        return None
+    spec = SCRIPTS.get((call.module.name, call.function))
+    if spec is None:
+        return None
+    try:
+        values = decode_args(spec.params, call.args)
+    except (bcs.DecodeError, ValueError):
+        return None
+    # A handler takes (ctx, signers, currencies, *arguments).
+    names = list(inspect.signature(spec.handler).parameters)[3:]
+    if len(names) != len(values):
+        names = [f"arg{i}" for i in range(len(values))]
+    return {name: to_jsonable(value) for name, value in zip(names, values, strict=True)}
 
 
 def to_text(value: Any, indent: int = 0) -> str:
