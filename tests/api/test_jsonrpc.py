@@ -3,7 +3,6 @@ envelope, and bad input."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from api_helpers import (
     XUS,
     Net,
     Submitter,
+    auth_key_of,
     key,
 )
 from fastapi.testclient import TestClient
@@ -25,6 +25,7 @@ from libra import bcs
 from libra.api import ApiConfig, create_app
 from libra.api.faucet import peer_to_peer_with_metadata, tiered_mint
 from libra.api.jsonrpc import METHOD_NAMES, TransactionWithProof
+from libra.mempool import Mempool, MempoolService
 from libra.storage.proof import TRANSACTION_ACCUMULATOR_HASHER as TXN_ACC
 from libra.storage.proof import (
     AccountStateWithProof,
@@ -381,6 +382,53 @@ def test_submit_accepts_and_rejects(client: TestClient, net: Net, submitter: Sub
     assert err["code"] == -32008 and "Mempool submission error" in err["message"]
 
 
+class _NoPeers:
+    """A mempool transport without peers."""
+
+    def send(self, peer: AccountAddress, message: bytes) -> bool:
+        return False
+
+    def broadcast(self, message: bytes) -> int:
+        return 0
+
+
+def test_submit_through_the_mempool_reports_as_diem(net: Net) -> None:
+    """With the real mempool behind ``submit``: a replayed transaction (sequence number below
+    the account's) is Diem's VM validation error SEQUENCE_NUMBER_TOO_OLD, as is an unknown
+    sender's SENDING_ACCOUNT_DOES_NOT_EXIST; mempool-level refusals keep their -3200x codes."""
+
+    def seq_of(a: AccountAddress) -> int:
+        return net.accounts[a].sequence_number if a in net.accounts else 0
+
+    service = MempoolService(Mempool(net.validate, seq_of, capacity_per_sender=1), _NoPeers())
+    client = TestClient(create_app(net.reader, service))
+    txn = net.sign(ALICE_KEY, peer_to_peer_with_metadata(XUS, BOB, 9))
+    assert result(client, "submit", bcs.encode(txn).hex()) is None
+    assert result(client, "submit", bcs.encode(txn).hex()) is None  # the same again
+    cheaper = net.sign(ALICE_KEY, peer_to_peer_with_metadata(XUS, BOB, 8))
+    assert error(client, "submit", bcs.encode(cheaper).hex())["code"] == -32010
+    later = net.sign(ALICE_KEY, peer_to_peer_with_metadata(XUS, BOB, 1), seq=1)
+    assert error(client, "submit", bcs.encode(later).hex())["code"] == -32009
+    net.commit([txn])
+    service.mempool.commit([(ALICE, 0)])
+    err = error(client, "submit", bcs.encode(txn).hex())
+    assert err == {
+        "code": -32001,
+        "message": "Server error: VM Validation error: SEQUENCE_NUMBER_TOO_OLD",
+        "data": 3,
+    }
+    stranger_key = key(61)
+    stranger = auth_key_of(stranger_key).derived_address()
+    unknown = net.sign(
+        stranger_key, peer_to_peer_with_metadata(XUS, BOB, 1), sender=stranger, seq=0
+    )
+    assert error(client, "submit", bcs.encode(unknown).hex()) == {
+        "code": -32001,
+        "message": "Server error: VM Validation error: SENDING_ACCOUNT_DOES_NOT_EXIST",
+        "data": 7,
+    }
+
+
 @pytest.mark.parametrize("data", ["zz", "00", "", 5, None])
 def test_submit_bad_data(client: TestClient, data: Any) -> None:
     assert error(client, "submit", data)["code"] == -32602
@@ -449,8 +497,85 @@ def test_empty_ledger_answers_server_error(tmp_path: Any) -> None:
 
 
 def test_request_ids_are_echoed(client: TestClient) -> None:
-    for rid in ("abc", 7, None):
+    for rid in ("abc", 7, 1.5, -2, None):
         body = {"jsonrpc": "2.0", "id": rid, "method": "get_network_status", "params": []}
         assert client.post("/v1", json=body).json()["id"] == rid
-    body = {"jsonrpc": "2.0", "id": {"x": 1}, "method": "get_network_status", "params": []}
-    assert json.loads(client.post("/v1", json=body).content)["id"] is None
+    body = {"jsonrpc": "2.0", "method": "get_network_status", "params": []}
+    assert client.post("/v1", json=body).json()["id"] is None
+
+
+INVALID_FORMAT = {
+    "code": -32604,
+    "message": 'Invalid request format: "id" must be a string, a number or null',
+    "data": None,
+}
+
+
+@pytest.mark.parametrize("rid", [{"a": 1}, [1], [], True, False])
+def test_ids_that_are_not_strings_numbers_or_null_are_refused(
+    client: TestClient, net: Net, submitter: Submitter, rid: Any
+) -> None:
+    """JSON-RPC 2.0 ids are strings, numbers or null: Diem answers any other id with its
+    invalid-format error (-32604, id null) and executes nothing, in a batch per request."""
+    txn = net.sign(ALICE_KEY, peer_to_peer_with_metadata(XUS, BOB, 9))
+    body = {"jsonrpc": "2.0", "id": rid, "method": "submit", "params": [bcs.encode(txn).hex()]}
+    out = client.post("/v1", json=body).json()
+    assert out["id"] is None and out["error"] == INVALID_FORMAT and "result" not in out
+    assert out["diem_chain_id"] == CHAIN_ID
+    batch = [
+        {"jsonrpc": "2.0", "id": 1, "method": "get_network_status", "params": []},
+        body,
+        {"jsonrpc": "2.0", "id": 3, "method": "get_network_status", "params": []},
+    ]
+    first, refused, last = client.post("/v1", json=batch).json()
+    assert first["id"] == 1 and first["result"] == 3
+    assert refused["id"] is None and refused["error"] == INVALID_FORMAT
+    assert last["id"] == 3 and last["result"] == 3
+    assert net.submitted == [] and net.accounts[ALICE].sequence_number == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"jsonrpc":"2.0","id":NaN,"method":"get_metadata","params":[]}',
+        b'{"jsonrpc":"2.0","id":1e400,"method":"get_metadata","params":[]}',
+        b'{"jsonrpc":"2.0","id":1,"method":"get_metadata","params":[-Infinity]}',
+    ],
+)
+def test_non_json_numbers_are_parse_errors(client: TestClient, body: bytes) -> None:
+    """NaN, Infinity and numbers beyond the float range are not JSON (Python's parser takes
+    them, and an id echoed back as one could not be written)."""
+    r = client.post("/v1", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 200 and r.json()["error"]["code"] == -32700
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "message"),
+    [
+        (
+            "get_account_state_with_proof",
+            ["0000000000000000000000000A550C18", 2, 1],
+            "version 2 is after the ledger version 1",
+        ),
+        (
+            "get_account_state_with_proof",
+            ["0000000000000000000000000A550C18", 0, 3],
+            "ledger version 3 is after the ledger version 2",
+        ),
+        (
+            "get_accumulator_consistency_proof",
+            [2, 1],
+            "client known version 2 is after the ledger version 1",
+        ),
+        ("get_account", [ALICE.hex(), 3], "version 3 is after the ledger version 2"),
+        ("get_state_proof", [99], "known version 99 is after the ledger version 2"),
+    ],
+)
+def test_invalid_params_messages_name_the_method(
+    client: TestClient, paid: SignedTransaction, method: str, params: list[Any], message: str
+) -> None:
+    assert error(client, method, *params) == {
+        "code": -32602,
+        "message": f"Invalid params: {method}: {message}",
+        "data": None,
+    }

@@ -8,14 +8,15 @@ import logging
 from typing import Any
 
 import pytest
-from api_helpers import ALICE, Net, Submitter
+from api_helpers import ALICE, CHAIN_ID, Net, Submitter
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
-from libra.api import ApiConfig, ConfigError, create_app
+from libra.api import ApiConfig, ConfigError, LedgerDBReader, create_app
 from libra.api.jsonrpc import METHOD_NAMES
 from libra.api.ops import JsonLogFormatter, RateLimiter
+from libra.storage import LedgerDB
 
 
 class FakeClock:
@@ -70,6 +71,46 @@ def test_body_size_limit(net: Net, submitter: Submitter) -> None:
     assert r.status_code == 413 and "detail" in r.json()
     ok = c.post("/v1", json={"jsonrpc": "2.0", "id": 1, "method": "get_metadata"})
     assert ok.status_code == 200
+
+
+def test_json_rpc_refusals_carry_the_envelope(
+    net: Net, submitter: Submitter, tmp_path: Any
+) -> None:
+    """A JSON-RPC request refused for its size (413) or rate (429) is answered like every other
+    JSON-RPC error: with Diem's envelope of the latest ledger."""
+    latest = net.reader.latest()
+    envelope = {
+        "id": None,
+        "jsonrpc": "2.0",
+        "diem_chain_id": CHAIN_ID,
+        "diem_ledger_version": latest.version,
+        "diem_ledger_timestampusec": latest.timestamp_usecs,
+    }
+    c = TestClient(create_app(net.reader, submitter, ApiConfig(max_body_bytes=100)))
+    big = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "submit", "params": ["00" * 200]})
+    for r in (
+        c.post("/v1", content=big, headers={"content-type": "application/json"}),
+        c.post("/v1/", content=iter([big.encode()])),  # no content-length: counted as read
+    ):
+        assert r.status_code == 413
+        out = r.json()
+        assert {k: out[k] for k in envelope} == envelope
+        assert out["error"]["code"] == -32600 and "limit of 100 bytes" in out["error"]["message"]
+    assert c.post("/api/v1/ledger", content=b"x" * 200).json().keys() == {"detail"}
+    clock = FakeClock()
+    cfg = ApiConfig(rate_limit_per_second=1.0, rate_limit_burst=1)
+    c = TestClient(create_app(net.reader, submitter, cfg, clock=clock))
+    c.get("/-/healthy")
+    r = c.post("/v1", json={"jsonrpc": "2.0", "id": 1, "method": "get_metadata"})
+    assert r.status_code == 429 and {k: r.json()[k] for k in envelope} == envelope
+    # Before the first ledger info there is no envelope to give, as for any other response.
+    empty = LedgerDB.open(tmp_path / "empty")
+    c = TestClient(
+        create_app(LedgerDBReader(empty, CHAIN_ID), submitter, ApiConfig(max_body_bytes=10))
+    )
+    out = c.post("/v1", content=big).json()
+    assert out["error"]["code"] == -32600 and "diem_chain_id" not in out
+    empty.close()
 
 
 def test_rate_limit(net: Net, submitter: Submitter) -> None:

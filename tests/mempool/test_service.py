@@ -10,6 +10,7 @@ from collections.abc import Callable
 from mempool_helpers import addr, txn
 
 from libra import bcs
+from libra.framework.errors import StatusCode
 from libra.mempool import (
     BroadcastTransactionsRequest,
     BroadcastTransactionsResponse,
@@ -118,6 +119,26 @@ def test_a_restarted_validator_does_not_reuse_request_ids() -> None:
         assert isinstance(message, BroadcastTransactionsRequest)
         ids.append(message.request_id)
     assert ids[0] != ids[1]
+
+
+def test_a_sequence_number_below_the_accounts_is_reported_as_diem_does() -> None:
+    """Diem's shared mempool answers an old sequence number with VmError and the VM status
+    SEQUENCE_NUMBER_TOO_OLD (the JSON-RPC -32001), not the core mempool's InvalidSeqNumber;
+    the mempool-level statuses stay as they are."""
+    hub, (svc, *_) = make_net()
+    hub.states[V[0]][addr(1)] = 1
+    r = svc.submit(txn(1, 0))
+    assert r.code is MempoolStatusCode.VM_ERROR and not r.inserted
+    assert r.vm_status is StatusCode.SEQUENCE_NUMBER_TOO_OLD
+    assert "below the account's 1" in r.detail
+    assert svc.mempool.add(txn(1, 0)).code is MempoolStatusCode.INVALID_SEQ_NUMBER
+    # A tracked sender (pending transactions, then a commit) too.
+    assert svc.submit(txn(2, 0)).inserted and svc.submit(txn(2, 1)).inserted
+    svc.mempool.commit([(addr(2), 0)])
+    assert svc.submit(txn(2, 0, gas=5)).vm_status is StatusCode.SEQUENCE_NUMBER_TOO_OLD
+    assert svc.submit(txn(2, 1)).code is MempoolStatusCode.ACCEPTED  # the same one again
+    assert svc.submit(txn(2, 1, salt=1)).code is MempoolStatusCode.INVALID_UPDATE
+    assert svc._outbox == [txn(2, 0), txn(2, 1)]
 
 
 def test_full_batch_is_broadcast_immediately() -> None:

@@ -34,9 +34,12 @@ def test_pruned_versions_are_gone_and_recent_versions_prove(tmp_path: Path) -> N
     li = ledger_info_of(latest)
     assert full.state_versions() == list(range(9, 80, 10))
     assert db.state_versions() == [59, 69, 79]
-    for v in (9, 29, 49):
+    assert db.oldest_state_version() == 59 and full.oldest_state_version() == 9
+    for v in (9, 29, 49, 65):  # pruned, and inside a block (state is kept at block ends)
         with pytest.raises(NotFoundError, match=f"no state kept at version {v} .*prune window"):
             db.get_account_state_with_proof(address(1), v)
+        with pytest.raises(NotFoundError, match=f"no state kept at version {v} .*block ends"):
+            db.get_account_state(address(1), v)
         with pytest.raises(NotFoundError, match="missing \\(pruned or never written\\)"):
             list(db.iter_state(v))
         db.get_transaction_info_with_proof(v).verify(li, v)  # transactions are never pruned

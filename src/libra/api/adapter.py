@@ -4,7 +4,9 @@ The node serves the API from its ledger database through this adapter: it decode
 blobs into :class:`libra.framework.state.AccountState`, reports the latest *certified* version
 (the one the latest signed ledger info covers, so every answer can be proven: the database
 makes a ledger info visible only together with the ledger it certifies) and translates
-storage's ``NotFoundError`` into :class:`libra.api.errors.DataNotFound`.
+storage's ``NotFoundError`` into :class:`libra.api.errors.DataNotFound`: into
+:class:`libra.api.errors.StateNotHeld` when state was asked at a version older than the oldest
+state this node holds (pruned, or before the snapshot it was restored from).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from libra import bcs
-from libra.api.errors import DataNotFound
+from libra.api.errors import DataNotFound, StateNotHeld
 from libra.api.interfaces import LedgerSummary
 from libra.crypto import HashValue
 from libra.framework.state import AccountState, decode_account_state
@@ -59,6 +61,22 @@ class LedgerDBReader:
         except NotFoundError as e:
             raise DataNotFound(e.reason) from e
 
+    def _state_call(self, version: int, fn: Callable[[], T]) -> T:
+        """``fn()``, a read of the state at ``version``: a state this node does not hold
+        because it is older than its oldest kept state version is :class:`StateNotHeld`."""
+        try:
+            return fn()
+        except NotFoundError as e:
+            oldest = self.oldest_state_version()
+            if oldest is not None and version < oldest:
+                raise StateNotHeld(version, oldest) from e
+            raise DataNotFound(e.reason) from e
+
+    def oldest_state_version(self) -> int | None:
+        """The oldest version whose state this node holds (None: no state yet). Older states
+        were pruned, or precede the state snapshot the database was restored from."""
+        return self.db.oldest_state_version()
+
     def latest(self) -> LedgerSummary:
         signed = self.db.latest_ledger_info()
         if signed is None:
@@ -75,7 +93,7 @@ class LedgerDBReader:
         )
 
     def get_account_state(self, address: AccountAddress, version: int) -> AccountState | None:
-        blob = self._call(lambda: self.db.get_account_state(address, version))
+        blob = self._state_call(version, lambda: self.db.get_account_state(address, version))
         if blob is None:
             return None
         try:
@@ -125,8 +143,8 @@ class LedgerDBReader:
     def get_account_state_with_proof(
         self, address: AccountAddress, version: int, ledger_version: int
     ) -> AccountStateWithProof:
-        return self._call(
-            lambda: self.db.get_account_state_with_proof(address, version, ledger_version)
+        return self._state_call(
+            version, lambda: self.db.get_account_state_with_proof(address, version, ledger_version)
         )
 
     def get_epoch_change_proof(self, from_epoch: int, to_epoch: int) -> EpochChangeProof:

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from libra.api.errors import JsonRpcError, StateNotHeld
 from libra.api.interfaces import LedgerReader, TransactionSubmitter
 from libra.api.jsonrpc import JsonRpcLimits, JsonRpcService
 from libra.api.ops import ApiConfig, ApiMetrics, LimitsMiddleware
@@ -116,7 +117,11 @@ def create_app(
     async def not_found(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": f"not found: {exc}"}, status_code=404)
 
+    async def state_not_held(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=410)
+
     app.add_exception_handler(LookupError, not_found)
+    app.add_exception_handler(StateNotHeld, state_not_held)
 
     @app.middleware("http")
     async def rest_metrics(request: Request, call_next: Any) -> Any:
@@ -129,7 +134,12 @@ def create_app(
             metrics.observe("rest", path, time.perf_counter() - started, code)
         return response
 
-    return LimitsMiddleware(app, cfg, metrics, clock)
+    def refusal(code: int, message: str) -> dict[str, Any]:
+        # Refusals of JSON-RPC requests (413, 429) carry Diem's envelope, as every other
+        # JSON-RPC response does.
+        return service.error_response(JsonRpcError(code, message))
+
+    return LimitsMiddleware(app, cfg, metrics, clock, refusal)
 
 
 def serve(app: Any, host: str = "127.0.0.1", port: int = 8080) -> None:

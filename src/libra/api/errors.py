@@ -3,7 +3,9 @@
 :class:`JsonRpcError` is what a JSON-RPC method raises to answer with an error object; its
 ``code`` is one of Diem's codes (below) and its ``message`` the text Diem's server would send.
 :class:`DataNotFound` is what a :class:`~libra.api.interfaces.LedgerReader` raises when asked
-for something the ledger does not hold (a pruned state version, a version after the ledger).
+for something the ledger does not hold (a version after the ledger, data never written);
+:class:`StateNotHeld`, a kind of it, for the state at a version this node no longer (or never)
+holds: pruned, or before the state snapshot it was restored from.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_SERVER_ERROR",
+    "INVALID_FORMAT",
     "INVALID_PARAMS",
     "INVALID_REQUEST",
     "METHOD_NOT_FOUND",
@@ -21,12 +24,16 @@ __all__ = [
     "DataNotFound",
     "FaucetError",
     "JsonRpcError",
+    "StateNotHeld",
 ]
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
+INVALID_FORMAT = -32604
+"""Diem's code for a request object whose fields have the wrong form (an ``id`` that is not a
+string, a number or null)."""
 DEFAULT_SERVER_ERROR = -32000
 """Diem's generic server error; -32001..-32006 are VM statuses, -32007..-32012 mempool ones."""
 
@@ -52,6 +59,19 @@ class DataNotFound(ApiError, LookupError):
         self.what = what
 
 
+class StateNotHeld(DataNotFound):
+    """This node does not hold the state at ``version`` (pruned, or before the state snapshot
+    it was restored from); ``oldest`` is the oldest version whose state it holds."""
+
+    def __init__(self, version: int, oldest: int) -> None:
+        super().__init__(
+            f"this node does not hold the state at version {version} (pruned, or before the "
+            f"state snapshot it was restored from); its oldest state version is {oldest}"
+        )
+        self.version = version
+        self.oldest = oldest
+
+
 class JsonRpcError(ApiError):
     """A JSON-RPC error object: ``code``, ``message`` and optional ``data``."""
 
@@ -68,6 +88,10 @@ class JsonRpcError(ApiError):
     @classmethod
     def invalid_request(cls, why: str = "") -> JsonRpcError:
         return cls(INVALID_REQUEST, f"Invalid Request{': ' + why if why else ''}")
+
+    @classmethod
+    def invalid_format(cls, why: str = "") -> JsonRpcError:
+        return cls(INVALID_FORMAT, f"Invalid request format{': ' + why if why else ''}")
 
     @classmethod
     def method_not_found(cls, method: object) -> JsonRpcError:

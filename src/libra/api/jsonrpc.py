@@ -1,23 +1,27 @@
 """Diem's JSON-RPC service: request parsing, batches, the 16 methods, errors and the envelope.
 
 :class:`JsonRpcService` is transport-free: :meth:`JsonRpcService.handle` takes the raw body of
-``POST /v1`` and returns the JSON value to send back (an object, or an array for a batch). Every
-response object carries Diem's envelope (``diem_chain_id``, ``diem_ledger_version``,
-``diem_ledger_timestampusec``), errors included; all the methods of one request or batch read
-the same ledger version, the one the envelope reports, so a client's stale-response check
-(versions and timestamps never going back) holds.
+``POST /v1`` and returns the JSON value to send back (an object, or an array for a batch). Once
+the ledger has a signed ledger info, every response object carries Diem's envelope
+(``diem_chain_id``, ``diem_ledger_version``, ``diem_ledger_timestampusec``), errors included
+(:meth:`JsonRpcService.error_response` gives it to the server's own refusals too); all the
+methods of one request or batch read the same ledger version, the one the envelope reports, so
+a client's stale-response check (versions and timestamps never going back) holds.
 
 Errors follow Diem: -32700 parse error, -32600 invalid request (not a request object, wrong
-``jsonrpc``, empty or oversized batch), -32601 unknown method, -32602 invalid parameters
-(count, types, hex, BCS, out-of-range versions and limits), -32000 server error (data the
-ledger does not hold), and for ``submit`` -32001..-32006 for a VM status (``Server error: VM
-Validation error: SEQUENCE_NUMBER_TOO_OLD``) and -32007..-32012 for mempool statuses.
+``jsonrpc``, empty or oversized batch), -32604 invalid request format (an ``id`` that is not a
+string, a number or null; such a request is not executed), -32601 unknown method, -32602
+invalid parameters (count, types, hex, BCS, out-of-range versions and limits, a state version
+this node does not hold: pruned or before its restored snapshot), -32000 server error (other
+data the ledger does not hold), and for ``submit`` -32001..-32006 for a VM status (``Server
+error: VM Validation error: SEQUENCE_NUMBER_TOO_OLD``) and -32007..-32012 for mempool statuses.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +30,7 @@ from typing import Any
 
 from libra import bcs
 from libra.api import views
-from libra.api.errors import JsonRpcError
+from libra.api.errors import JsonRpcError, StateNotHeld
 from libra.api.interfaces import LedgerReader, LedgerSummary, SubmitOutcome, TransactionSubmitter
 from libra.framework import state as st
 from libra.storage.proof import TRANSACTION_ACCUMULATOR_HASHER as _TXN_ACC
@@ -256,7 +260,7 @@ class JsonRpcService:
         """The response to a raw request body: an object, or an array for a batch."""
         ledger = self._latest()
         try:
-            request = json.loads(body)
+            request = json.loads(body, parse_float=_finite_float, parse_constant=_no_constant)
         except (ValueError, RecursionError) as e:
             return self._envelope(ledger, None, JsonRpcError.parse_error(str(e)[:200]))
         return self.handle_json(request, ledger)
@@ -280,6 +284,11 @@ class JsonRpcService:
                 )
             return [self._one(ledger, r) for r in request]
         return self._one(ledger, request)
+
+    def error_response(self, error: JsonRpcError) -> Json:
+        """The response object for a request refused before it was read (too large, rate
+        limited): ``error`` with a null id and the envelope of the latest ledger."""
+        return self._envelope(self._latest(), None, error)
 
     def _latest(self) -> LedgerSummary | None:
         try:
@@ -309,8 +318,12 @@ class JsonRpcService:
         if not isinstance(request, dict):
             return self._envelope(ledger, None, JsonRpcError.invalid_request("not an object"))
         request_id = request.get("id")
-        if not isinstance(request_id, (int, str)) and request_id is not None:
-            request_id = None
+        if not _is_valid_id(request_id):
+            return self._envelope(
+                ledger,
+                None,
+                JsonRpcError.invalid_format('"id" must be a string, a number or null'),
+            )
         if request.get("jsonrpc") != "2.0":
             return self._envelope(
                 ledger, request_id, JsonRpcError.invalid_request('"jsonrpc" must be "2.0"')
@@ -354,6 +367,8 @@ class JsonRpcService:
             result = method.handler(_Call(self, ledger, _Params(method_name, params)))
         except JsonRpcError as e:
             error = e
+        except StateNotHeld as e:
+            error = JsonRpcError.invalid_params(f"{method_name}: {e.what}")
         except LookupError as e:
             error = JsonRpcError.server_error(f"not found: {e}")
         except Exception as e:
@@ -364,15 +379,39 @@ class JsonRpcService:
         return self._envelope(ledger, request_id, error, result)
 
 
+def _no_constant(name: str) -> Any:
+    """Refuses ``NaN`` and ``Infinity``, which Python's parser takes but JSON does not."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent; one beyond the float range is refused (it
+    would come back as ``Infinity``, which no JSON response may hold)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _is_valid_id(request_id: object) -> bool:
+    """JSON-RPC 2.0 ids are strings, numbers or null (not objects, arrays or booleans)."""
+    if isinstance(request_id, bool):
+        return False
+    return request_id is None or isinstance(request_id, (str, int, float))
+
+
 # ---------------------------------------------------------------------------------------------
 # Helpers shared by methods
 
 
-def _check_version(call: _Call, version: int, what: str = "version") -> None:
-    if version > call.ledger.version:
+def _check_version(
+    call: _Call, version: int, what: str = "version", ledger_version: int | None = None
+) -> None:
+    """-32602 when ``version`` is after ``ledger_version`` (default: the ledger's)."""
+    limit = call.ledger.version if ledger_version is None else ledger_version
+    if version > limit:
         raise JsonRpcError.invalid_params(
-            f"{call.params.method}: {what} {version} is after the ledger version "
-            f"{call.ledger.version}"
+            f"{call.params.method}: {what} {version} is after the ledger version {limit}"
         )
 
 
@@ -544,10 +583,8 @@ def _get_accumulator_consistency_proof(call: _Call) -> Json:
     if ledger_version is None:
         ledger_version = call.ledger.version
     _check_version(call, ledger_version, "ledger version")
-    if known is not None and known > ledger_version:
-        raise JsonRpcError.invalid_params(
-            f"client known version {known} is after the ledger version {ledger_version}"
-        )
+    if known is not None:
+        _check_version(call, known, "client known version", ledger_version)
     proof = call.service.reader.get_accumulator_consistency_proof(known, ledger_version)
     return {"ledger_consistency_proof": bcs.encode(proof).hex()}
 
@@ -561,10 +598,7 @@ def _get_account_state_with_proof(call: _Call) -> Json:
     _check_version(call, ledger_version, "ledger version")
     if version is None:
         version = ledger_version
-    if version > ledger_version:
-        raise JsonRpcError.invalid_params(
-            f"version {version} is after the ledger version {ledger_version}"
-        )
+    _check_version(call, version, ledger_version=ledger_version)
     asp = call.service.reader.get_account_state_with_proof(address, version, ledger_version)
     proof = asp.proof
     out: Json = {

@@ -165,8 +165,9 @@ def _json_rpc_error(code: int, message: str) -> dict[str, Any]:
 
 class LimitsMiddleware:
     """Refuses oversized bodies (413) and clients over their rate (429) with a JSON error: a
-    JSON-RPC error object on ``/v1``, ``{"detail": ...}`` elsewhere. Also logs one JSON line
-    per request."""
+    JSON-RPC response on ``/v1`` (built by ``json_rpc_error(code, message)``; by default a bare
+    error object with a null id), ``{"detail": ...}`` elsewhere. Also logs one JSON line per
+    request."""
 
     def __init__(
         self,
@@ -174,11 +175,13 @@ class LimitsMiddleware:
         config: ApiConfig,
         metrics: ApiMetrics,
         clock: Callable[[], float] = time.monotonic,
+        json_rpc_error: Callable[[int, str], dict[str, Any]] = _json_rpc_error,
     ) -> None:
         self.app = app
         self.config = config
         self.metrics = metrics
         self.clock = clock
+        self.json_rpc_error = json_rpc_error
         rate = config.rate_limit_per_second
         self.limiter = (
             RateLimiter(rate, config.rate_limit_burst, config.rate_limit_max_clients, clock)
@@ -192,7 +195,9 @@ class LimitsMiddleware:
         self.metrics.rejected.labels(reason).inc()
         path = scope.get("path", "")
         body: dict[str, Any] = (
-            _json_rpc_error(rpc_code, message) if path.rstrip("/") == "/v1" else {"detail": message}
+            self.json_rpc_error(rpc_code, message)
+            if path.rstrip("/") == "/v1"
+            else {"detail": message}
         )
         data = json.dumps(body).encode()
         await send(

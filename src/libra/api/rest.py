@@ -344,12 +344,23 @@ def build_router(reader: LedgerReader, default_page: int, max_page: int) -> APIR
             accumulator_root_hash=bytes(s.accumulator_root_hash).hex(),
         )
 
-    @router.get("/accounts/{address}", response_model=AccountModel)
+    @router.get(
+        "/accounts/{address}",
+        response_model=AccountModel,
+        responses={
+            410: {
+                "model": ErrorModel,
+                "description": "a state version this node does not hold (pruned, or before "
+                "the snapshot it was restored from)",
+            }
+        },
+    )
     def get_account(
         address: Annotated[str, Path(pattern=ADDRESS_PATTERN)],
         version: Annotated[int | None, Query(ge=0, le=MAX_U64), _DECIMAL] = None,
     ) -> AccountModel:
-        """An account's state (latest, or at a kept ``version``)."""
+        """An account's state (latest, or at a kept ``version``; 410 for a version older
+        than the oldest state this node holds)."""
         addr = _address(address)
         s = _latest(reader)
         v = s.version if version is None else version

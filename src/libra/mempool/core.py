@@ -5,7 +5,9 @@ as ``validate`` (signature, chain id, expiry, balance, frozen account: the state
 business), and answers with one of Diem's mempool status codes:
 
 - an identical transaction already pending is accepted again without change (idempotent);
-- a sequence number below the account's current one is ``INVALID_SEQ_NUMBER``;
+- a sequence number below the account's current one is ``INVALID_SEQ_NUMBER`` (which
+  :class:`~libra.mempool.service.MempoolService` reports as Diem's shared mempool does: the VM
+  status ``SEQUENCE_NUMBER_TOO_OLD``);
 - the same (sender, sequence number) replaces the pending one only with a strictly higher gas
   unit price, otherwise ``INVALID_UPDATE``;
 - a full mempool (capacity, Diem's default 1,000,000) is ``MEMPOOL_IS_FULL``, a sender with

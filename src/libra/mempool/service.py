@@ -1,5 +1,10 @@
 """Sharing transactions between validators' mempools.
 
+Admission answers as Diem's shared mempool does: a transaction whose sequence number is below
+the account's is a ``VM_ERROR`` with the VM status ``SEQUENCE_NUMBER_TOO_OLD`` (Diem checks it
+against the account's sequence number before the core mempool, which would say
+``INVALID_SEQ_NUMBER``); the other statuses are the core mempool's.
+
 Transactions admitted from clients (:meth:`MempoolService.submit`) are collected and sent to
 every other validator in batches (:class:`BroadcastTransactionsRequest`), when a batch is
 full or at the next :meth:`MempoolService.flush` (the :meth:`MempoolService.run` loop calls
@@ -29,6 +34,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from libra import bcs
+from libra.framework.errors import StatusCode
 from libra.mempool.core import AdmissionResult, Mempool, MempoolStatusCode
 from libra.mempool.errors import MempoolConfigError
 from libra.mempool.messages import (
@@ -119,11 +125,21 @@ class MempoolService:
 
     def submit(self, txn: SignedTransaction, encoded: bytes | None = None) -> AdmissionResult:
         """Admit a client's transaction; newly admitted ones are queued for broadcast."""
-        result = self.mempool.add(txn, encoded)
+        result = self._add(txn, encoded)
         if result.inserted:
             self._outbox.append(txn)
             if len(self._outbox) >= self.batch_size:
                 self._broadcast_outbox()
+        return result
+
+    def _add(self, txn: SignedTransaction, encoded: bytes | None = None) -> AdmissionResult:
+        """The mempool's admission, with a sequence number below the account's reported as
+        Diem reports it: the VM status ``SEQUENCE_NUMBER_TOO_OLD``."""
+        result = self.mempool.add(txn, encoded)
+        if result.code is MempoolStatusCode.INVALID_SEQ_NUMBER:
+            return AdmissionResult(
+                MempoolStatusCode.VM_ERROR, result.detail, StatusCode.SEQUENCE_NUMBER_TOO_OLD
+            )
         return result
 
     def flush(self) -> int:
@@ -208,7 +224,7 @@ class MempoolService:
         self.metrics.transactions_received += len(request.transactions)
         full = False
         for txn in request.transactions:
-            result = self.mempool.add(txn)
+            result = self._add(txn)
             if result.inserted:
                 self.metrics.transactions_admitted_from_peers += 1
             elif result.code in (

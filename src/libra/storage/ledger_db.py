@@ -1172,12 +1172,7 @@ class LedgerDB:
         if version > lv:
             raise NotFoundError(self.path, f"version {version} is after ledger version {lv}")
         with self._begin() as txn:
-            if txn.get(_U64.pack(version), db=self._db["state_root"]) is None:
-                raise NotFoundError(
-                    self.path,
-                    f"no state kept at version {version} (state is kept at block ends, "
-                    "within the prune window)",
-                )
+            self._check_state_kept(txn, version)
             tree = StateTree(self._node_reader(txn), self.path, self._inner_cache.get)
             blob, smt_proof = tree.get_with_proof(bytes(account_key(address)), version)
             info = self._info_with_proof(txn, version, lv)
@@ -1195,8 +1190,18 @@ class LedgerDB:
         if v is None:
             return None
         with self._begin() as txn:
+            if version is not None:
+                self._check_state_kept(txn, v)
             tree = StateTree(self._node_reader(txn), self.path, self._inner_cache.get)
             return tree.get(bytes(account_key(address)), v)
+
+    def _check_state_kept(self, txn: Any, version: int) -> None:
+        if txn.get(_U64.pack(version), db=self._db["state_root"]) is None:
+            raise NotFoundError(
+                self.path,
+                f"no state kept at version {version} (state is kept at block ends, "
+                "within the prune window)",
+            )
 
     def get_transactions_with_proof(
         self, start: int, limit: int, ledger_version: int | None = None, fetch_events: bool = True
@@ -1303,6 +1308,12 @@ class LedgerDB:
             raise NotFoundError(self.path, f"only {n} transactions committed")
         with self._begin() as txn:
             return acc.frozen_subtree_hashes(self._acc_reader(txn), num_leaves)
+
+    def oldest_state_version(self) -> int | None:
+        """The oldest state tree version still kept (None: none yet)."""
+        with self._begin() as txn:
+            cur = txn.cursor(db=self._db["state_root"])
+            return int(_U64.unpack(cur.key())[0]) if cur.first() else None
 
     def state_versions(self) -> list[int]:
         """Every state tree version still kept, oldest first."""
