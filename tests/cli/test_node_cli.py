@@ -71,3 +71,23 @@ def test_testnet_reset_wipes_the_network_and_ports_in_use_are_refused(tmp_path: 
     # A new network was made (a new genesis), and nothing of the old one is left.
     assert (d / "genesis.bcs").read_bytes() != old
     assert not (d / "stray").exists()
+
+
+def test_node_config_values_of_the_wrong_type_or_range_are_refused(tmp_path: Path) -> None:
+    nodes = create_testnet(tmp_path / "net", 1, faucet_port=None)
+    config = nodes[0].directory / "node.json"
+    good = json.loads(config.read_text())
+    for key, value, expected in [
+        ("api_port", "8080", 'api_port must be int, not "8080"'),
+        ("api_port", True, "api_port must be int, not true"),
+        ("listen_port", 70000, "listen_port 70000 is not a port"),
+        ("faucet_port", 1.5, "faucet_port must be int or null, not 1.5"),
+        ("max_block_transactions", 0, "max_block_transactions must be positive, not 0"),
+        ("api_rate_limit_per_second", -1, "api_rate_limit_per_second must be positive"),
+        ("api_rate_limit_burst", None, "api_rate_limit_burst must be int, not null"),
+        ("chain_id", 256, "chain_id 256 is not a u8"),
+        ("data_dir", 5, "data_dir must be str, not 5"),
+    ]:
+        config.write_text(json.dumps({**good, key: value}))
+        code, out = run("node", "--config", str(config))
+        assert code == 1 and expected in out and "Traceback" not in out, (key, out)

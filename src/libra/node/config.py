@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +54,54 @@ class NodeConfig:
     """A leader with nothing to propose (empty mempool, no transactions in uncommitted blocks)
     waits up to this long for a transaction before proposing an empty block: an idle network
     makes a few blocks a second, enough for the ledger clock, instead of as many as it can."""
+    api_rate_limit_per_second: float | None = None
+    """Requests per second each client IP may make of the API (beyond: HTTP 429, with a
+    JSON-RPC error on ``/v1``); None: no limit."""
+    api_rate_limit_burst: int = 100
+    """Requests a client IP may make at once before the rate applies."""
     format_version: int = FORMAT_VERSION
 
     @property
     def account_address(self) -> AccountAddress:
         return AccountAddress.from_hex(self.address)
+
+
+_PORTS = ("listen_port", "api_port", "faucet_port")
+_POSITIVE = (
+    "max_block_transactions",
+    "round_timeout_ms",
+    "api_rate_limit_per_second",
+    "api_rate_limit_burst",
+)
+_NON_NEGATIVE = ("idle_block_wait_ms",)
+
+
+def _kinds(annotation: Any) -> tuple[type, ...]:
+    """The JSON value types a setting of type ``annotation`` takes (None for null)."""
+    out: list[type] = []
+    for t in typing.get_args(annotation) or (annotation,):
+        out += [float, int] if t is float else [t]
+    return tuple(out)
+
+
+def _check_values(config_path: Path, data: dict[str, Any]) -> None:
+    """Each setting has its type (JSON booleans are not numbers) and its range."""
+    hints = typing.get_type_hints(NodeConfig)
+    for name, value in data.items():
+        kinds = _kinds(hints[name])
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            want = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+            raise ConfigError(f"{config_path}: {name} must be {want}, not {json.dumps(value)[:60]}")
+        if not isinstance(value, (int, float)):
+            continue
+        if name in _PORTS and not 1 <= value <= 65535:
+            raise ConfigError(f"{config_path}: {name} {value} is not a port (1-65535)")
+        if name in _POSITIVE and not (math.isfinite(value) and value > 0):
+            raise ConfigError(f"{config_path}: {name} must be positive, not {value}")
+        if name in _NON_NEGATIVE and value < 0:
+            raise ConfigError(f"{config_path}: {name} must not be negative, not {value}")
+    if not 0 <= data.get("chain_id", 0) <= 255:
+        raise ConfigError(f"{config_path}: chain_id {data['chain_id']} is not a u8 (0-255)")
 
 
 def _read_hex_key(path: Path) -> bytes:
@@ -102,6 +147,7 @@ class NodeFiles:
         unknown = set(data) - names
         if unknown:
             raise ConfigError(f"{config_path}: unknown settings {sorted(unknown)}")
+        _check_values(config_path, data)
         try:
             config = NodeConfig(**data)
         except TypeError as e:

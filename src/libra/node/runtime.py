@@ -696,7 +696,11 @@ class ValidatorNode:
         api = create_app(
             self.reader,
             self.mempool,
-            ApiConfig(extra_gauges=self._gauges()),
+            ApiConfig(
+                rate_limit_per_second=cfg.api_rate_limit_per_second,
+                rate_limit_burst=cfg.api_rate_limit_burst,
+                extra_gauges=self._gauges(),
+            ),
             peer_count=lambda: len(self.connected_peers()),
             ready=self.ready.is_set,
         )
