@@ -274,36 +274,8 @@ def testnet(
     """Run a local network of validator processes on loopback, with API and faucet.
 
     The network is kept in --data-dir and resumed on the next start; --reset wipes it."""
-    lock = _lock(data_dir, "testnet")
-    try:
-        _testnet(
-            validators,
-            data_dir,
-            reset,
-            validator_base_port,
-            api_base_port,
-            faucet_port,
-            chain_id,
-            max_block_transactions,
-            log_level,
-            ready_timeout,
-        )
-    finally:
-        lock.close()
-
-
-def _testnet(
-    validators: int,
-    data_dir: Path,
-    reset: bool,
-    validator_base_port: int,
-    api_base_port: int,
-    faucet_port: int,
-    chain_id: int,
-    max_block_transactions: int,
-    log_level: str,
-    ready_timeout: float,
-) -> None:
+    # Held until the command ends (the process's end releases it too).
+    click.get_current_context().call_on_close(_lock(data_dir, "testnet").close)
     try:
         if reset:
             _clear(data_dir)

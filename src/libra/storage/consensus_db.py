@@ -41,8 +41,8 @@ from typing import Any
 import lmdb
 
 from libra import bcs
-from libra.storage.errors import CorruptionError, StorageError, StorageFullError
-from libra.storage.lmdb_env import open_environment, write_error
+from libra.storage.errors import CorruptionError, StorageError
+from libra.storage.lmdb_env import open_environment, setup_error, write_error
 from libra.types.consensus import Block, QuorumCert, TwoChainTimeoutCertificate
 
 __all__ = ["DEFAULT_CONSENSUS_MAP_SIZE", "FORMAT_VERSION", "ConsensusDB", "StoredTree"]
@@ -117,11 +117,7 @@ class ConsensusDB:
             db._check_format()
             db._verify_records()
         except lmdb.Error as err:
-            failure = write_error(data_file, "create the store", err, env)
-            env.close()
-            if isinstance(failure, StorageFullError):  # a new store on a full disk
-                raise failure from None
-            raise CorruptionError(data_file, f"cannot read the store: {err}") from None
+            raise setup_error(data_file, err, env, "cannot read the store") from None
         except StorageError:
             env.close()
             raise

@@ -73,9 +73,8 @@ from libra.storage.errors import (
     CorruptionError,
     NotFoundError,
     StorageError,
-    StorageFullError,
 )
-from libra.storage.lmdb_env import open_environment, write_error
+from libra.storage.lmdb_env import open_environment, setup_error, write_error
 from libra.storage.proof import (
     EVENT_ACCUMULATOR_HASHER,
     TRANSACTION_ACCUMULATOR_HASHER,
@@ -440,11 +439,7 @@ class LedgerDB:
             for name in _DB_NAMES:
                 dbs[name] = env.open_db(name.encode(), create=not readonly)
         except lmdb.Error as err:
-            failure = write_error(data_file, "create the sub-databases", err, env)
-            env.close()
-            if isinstance(failure, StorageFullError):  # a new store on a full disk
-                raise failure from None
-            raise CorruptionError(data_file, f"cannot open the sub-databases: {err}") from None
+            raise setup_error(data_file, err, env, "cannot open the sub-databases") from None
         except StorageError:
             env.close()
             raise

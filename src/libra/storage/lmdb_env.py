@@ -22,9 +22,9 @@ from typing import Any
 
 import lmdb
 
-from libra.storage.errors import CorruptionError, StorageFullError, WriteError
+from libra.storage.errors import CorruptionError, StorageError, StorageFullError, WriteError
 
-__all__ = ["open_environment", "out_of_space", "write_error"]
+__all__ = ["open_environment", "out_of_space", "setup_error", "write_error"]
 
 _META_PAGES_SIZE = 2 * 4096
 _LOW_SPACE = 1 << 20
@@ -86,6 +86,17 @@ def write_error(data_file: str, what: str, err: BaseException, env: Any = None) 
             data_file, f"{why}: cannot {what} ({detail}); nothing of it was written"
         )
     return WriteError(data_file, f"cannot {what}: the write failed ({detail})")
+
+
+def setup_error(data_file: str, err: lmdb.Error, env: Any, corrupt: str) -> StorageError:
+    """The error to raise for ``err``, met while setting up the parts (sub-databases,
+    records) of a store just opened, and closes ``env``: a :class:`StorageFullError` when
+    there was no room to create them, else a :class:`CorruptionError` saying ``corrupt``."""
+    failure = write_error(data_file, "create the store", err, env)
+    env.close()
+    if isinstance(failure, StorageFullError):  # a new store on a full disk
+        return failure
+    return CorruptionError(data_file, f"{corrupt}: {err}")
 
 
 def open_environment(
